@@ -1,0 +1,131 @@
+import type { z } from 'zod';
+import { coerce } from './coerce.ts';
+import type { ConfigKey } from './config-keys.ts';
+import { deepClone, deepFreeze, getPath, setPath, type Tree } from './deep.ts';
+import type { ConfigIssue } from './errors.ts';
+import { Secret, SecretPlaceholder } from './secret.ts';
+
+/** One layer's values, already normalized to a nested tree. */
+export interface Layer {
+  readonly name: string;
+  readonly values: Tree;
+}
+
+/** A value one layer gave a key. */
+export interface Candidate {
+  readonly layer: string;
+  readonly value: unknown;
+}
+
+/** Where one key's value came from. */
+export interface Provenance {
+  /** The layer that set the value, undefined when none did. */
+  readonly winner: Candidate | undefined;
+  /** Lower layers that also set the key, highest first. */
+  readonly overridden: readonly Candidate[];
+}
+
+/** The parts of a definition that resolution needs. */
+export interface ResolveInput {
+  readonly schema: z.ZodType;
+  readonly keys: readonly ConfigKey[];
+  readonly placeholders: ReadonlyMap<string, SecretPlaceholder>;
+  readonly realm: string;
+}
+
+export type Resolution =
+  | { readonly ok: true; readonly value: Tree; readonly provenance: ReadonlyMap<string, Provenance> }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly onlyMissingSecrets: boolean };
+
+interface Picked {
+  readonly provenance: Provenance;
+  readonly issue?: ConfigIssue;
+  readonly missingSecret?: boolean;
+}
+
+// Highest layer first: the first layer that sets the key wins; a value that
+// cannot be coerced is an issue only when it is the one that would win.
+function pick(input: ResolveInput, key: ConfigKey, layers: readonly Layer[]): Picked {
+  const found: Candidate[] = [];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i] as Layer;
+    const value = getPath(layer.values, key.path);
+    if (value !== undefined && !(value instanceof SecretPlaceholder)) found.push({ layer: layer.name, value });
+  }
+  const [top, ...overridden] = found;
+  if (top) {
+    const coerced = coerce(key, top.value);
+    if (!coerced.ok) {
+      const issue = { key: key.key, layer: top.layer, message: coerced.message, envVar: key.envVar };
+      return { provenance: { winner: undefined, overridden: found }, issue };
+    }
+    return { provenance: { winner: { layer: top.layer, value: coerced.value }, overridden } };
+  }
+  const placeholder = input.placeholders.get(key.key);
+  if (!placeholder) return { provenance: { winner: undefined, overridden } };
+  if (input.realm === 'local' && placeholder.local !== undefined) {
+    return { provenance: { winner: { layer: 'defaults', value: placeholder.local }, overridden } };
+  }
+  if (placeholder.optional) return { provenance: { winner: undefined, overridden } };
+  const message = 'secret is not set: give it in the environment or a runtime source (Atlas)';
+  const issue = { key: key.key, layer: 'unset', message, envVar: key.envVar };
+  return { provenance: { winner: undefined, overridden }, issue, missingSecret: true };
+}
+
+function keyForPath(keys: readonly ConfigKey[], path: readonly PropertyKey[]): ConfigKey | undefined {
+  return keys.find((key) => key.path.length <= path.length && key.path.every((segment, i) => segment === path[i]));
+}
+
+function schemaIssues(
+  input: ResolveInput,
+  error: z.ZodError,
+  provenance: ReadonlyMap<string, Provenance>,
+  reported: ReadonlySet<string>,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const issue of error.issues) {
+    const key = keyForPath(input.keys, issue.path);
+    const name = key?.key ?? issue.path.map(String).join('.');
+    if (reported.has(name)) continue;
+    // A custom refinement's message is the user's text and may quote the input.
+    const message = key?.secret && issue.code === 'custom' ? 'failed a custom check' : issue.message;
+    const layer = (key && provenance.get(key.key)?.winner?.layer) ?? 'unset';
+    issues.push({ key: name, layer, message, envVar: key?.envVar });
+  }
+  return issues;
+}
+
+/**
+ * Merges layers (low to high precedence) key by key, validates the result
+ * against the schema and wraps secrets. Never mutates a layer; the value it
+ * returns is a fresh, deeply frozen tree.
+ */
+export function resolve(input: ResolveInput, layers: readonly Layer[]): Resolution {
+  const merged: Record<string, unknown> = {};
+  const provenance = new Map<string, Provenance>();
+  const issues: ConfigIssue[] = [];
+  let missingSecrets = 0;
+  for (const key of input.keys) {
+    const picked = pick(input, key, layers);
+    provenance.set(key.key, picked.provenance);
+    if (picked.issue) issues.push(picked.issue);
+    if (picked.missingSecret) missingSecrets++;
+    const winner = picked.provenance.winner;
+    if (winner) setPath(merged, key.path, deepClone(winner.value));
+  }
+
+  const parsed = input.schema.safeParse(merged);
+  if (!parsed.success) {
+    issues.push(...schemaIssues(input, parsed.error, provenance, new Set(issues.map((issue) => issue.key))));
+  }
+  if (issues.length > 0 || !parsed.success) {
+    return { ok: false, issues, onlyMissingSecrets: missingSecrets === issues.length };
+  }
+
+  const value = parsed.data as Record<string, unknown>;
+  for (const key of input.keys) {
+    const resolved = key.secret ? getPath(value, key.path) : undefined;
+    if (resolved !== undefined) setPath(value, key.path, new Secret(resolved));
+  }
+  return { ok: true, value: deepFreeze(value), provenance };
+}
