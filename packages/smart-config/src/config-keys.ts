@@ -101,3 +101,16 @@ export function collectKeys(schema: z.ZodType, secretKeys: ReadonlySet<string>, 
 export function isObjectSchema(schema: z.ZodType): boolean {
   return defOf(unwrap(schema)).type === 'object';
 }
+
+/**
+ * Paths of the nested objects that always exist in a merged tree (those not
+ * wrapped in optional, nullable or a default), so that an object none of
+ * whose keys is set still gets its keys' schema defaults.
+ */
+export function requiredObjectPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
+  const def = defOf(schema);
+  if (def.type === 'readonly' && def.innerType) return requiredObjectPaths(def.innerType, prefix);
+  if (def.type !== 'object' || !def.shape) return [];
+  const children = Object.entries(def.shape).flatMap(([name, child]) => requiredObjectPaths(child, [...prefix, name]));
+  return prefix.length > 0 ? [prefix, ...children] : children;
+}

@@ -1,19 +1,19 @@
 import type { z } from 'zod';
-import { type ConfigKey, collectKeys, isObjectSchema } from './config-keys.ts';
+import { type ConfigKey, collectKeys, isObjectSchema, requiredObjectPaths } from './config-keys.ts';
 import { deepFreeze, expandDottedKeys, isPlainObject, type Tree } from './deep.ts';
 import { InvalidDefinitionError } from './errors.ts';
 import { type Secret, SecretPlaceholder } from './secret.ts';
 
 /** Deep-partial input of a schema, where any leaf may be a `secret()` placeholder. */
-export type DefaultsOf<T> = T extends readonly unknown[]
-  ? T | SecretPlaceholder<T>
+export type DefaultsOf<T> = T extends readonly (infer E)[]
+  ? readonly E[] | SecretPlaceholder<T>
   : T extends Record<string, unknown>
     ? { readonly [K in keyof T]?: DefaultsOf<T[K]> }
     : T | SecretPlaceholder<NonNullable<T>>;
 
 /** Deep-partial input of a schema: what a realm may override. */
-export type OverridesOf<T> = T extends readonly unknown[]
-  ? T
+export type OverridesOf<T> = T extends readonly (infer E)[]
+  ? readonly E[]
   : T extends Record<string, unknown>
     ? { readonly [K in keyof T]?: OverridesOf<T[K]> }
     : T;
@@ -58,6 +58,8 @@ export interface ConfigDefinition<S extends z.ZodObject = z.ZodObject, D = unkno
   readonly realms: { readonly [realm: string]: Tree };
   /** Every leaf key of the schema. */
   readonly keys: readonly ConfigKey[];
+  /** Nested objects that exist even when none of their keys is set. */
+  readonly objectPaths: readonly (readonly string[])[];
   /** The `secret()` placeholders, by dotted key. */
   readonly placeholders: ReadonlyMap<string, SecretPlaceholder>;
 }
@@ -156,6 +158,7 @@ export function defineConfig<S extends z.ZodObject, const D extends DefaultsOf<z
     defaults: defaults as unknown as D,
     realms: Object.freeze(realms),
     keys: Object.freeze(keys),
+    objectPaths: Object.freeze(requiredObjectPaths(spec.schema)),
     placeholders,
   });
 }

@@ -29,6 +29,8 @@ export interface Provenance {
 export interface ResolveInput {
   readonly schema: z.ZodType;
   readonly keys: readonly ConfigKey[];
+  /** Nested objects to create even when no key inside them is set. */
+  readonly objectPaths: readonly (readonly string[])[];
   readonly placeholders: ReadonlyMap<string, SecretPlaceholder>;
   readonly realm: string;
 }
@@ -102,6 +104,7 @@ function schemaIssues(
  */
 export function resolve(input: ResolveInput, layers: readonly Layer[]): Resolution {
   const merged: Record<string, unknown> = {};
+  for (const path of input.objectPaths) setPath(merged, path, {});
   const provenance = new Map<string, Provenance>();
   const issues: ConfigIssue[] = [];
   let missingSecrets = 0;

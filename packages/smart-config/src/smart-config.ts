@@ -58,7 +58,7 @@ const SERVICE_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 const RESERVED_LAYERS = new Set(['defaults', 'env', 'schema', 'unset']);
 
 function redact(value: unknown, secret: boolean): unknown {
-  return secret || isSecret(value) ? REDACTED : value;
+  return value !== undefined && (secret || isSecret(value)) ? REDACTED : value;
 }
 
 /**
@@ -261,6 +261,7 @@ export async function loadConfig<S extends z.ZodObject, D>(
   const input: ResolveInput = {
     schema: definition.schema,
     keys: definition.keys,
+    objectPaths: definition.objectPaths,
     placeholders: definition.placeholders,
     realm,
   };
