@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import sensible from '@fastify/sensible';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type { DestinationStream } from 'pino';
+import {
+  type ConfigDefinition,
+  type ConfigSource,
+  type Env,
+  type InferConfig,
+  loadConfig,
+  type SmartConfig,
+} from 'smart-config';
+import { trackApp } from './context.ts';
+import { InvalidServiceOptionError, MissingSettingError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { accessLog } from './plugins/access-log.ts';
+import { bugsnag } from './plugins/bugsnag.ts';
+import { type DbOptions, db } from './plugins/db.ts';
+import { health } from './plugins/health.ts';
+import { metrics } from './plugins/metrics.ts';
+import { problemErrors } from './plugins/problem-errors.ts';
+import { type RedisOptions, redis } from './plugins/redis.ts';
+import { requestContext, requestIdFor } from './plugins/request-context.ts';
+import { type ServiceConfig, withServiceKeys } from './service-config.ts';
+import { gracefulShutdown, installSignalHandlers } from './shutdown.ts';
+
+/** Options of `createSmartService`. */
+export interface SmartServiceOptions<Def extends ConfigDefinition | undefined = undefined> {
+  /** The service's name (kebab-case): in every log line, metric, problem and Atlas. */
+  readonly name: string;
+  readonly version?: string;
+  /** The service's own config (`defineConfig`); the service keys (http, db, redis, ...) are added to it. */
+  readonly config?: Def;
+  /** The service's folder: migrations and the embedded database live under it. Default: the working directory. */
+  readonly root?: string;
+  /** Use a database. Default: only when `db.url` is set. In realm `local` with no URL, PGlite. */
+  readonly db?: boolean;
+  /** Use Redis. Default: only when `redis.url` is set. In realm `local` with no URL, redis://127.0.0.1:6379. */
+  readonly redis?: boolean;
+  /** The realm; default `SMART_REALM`, then `local`. */
+  readonly realm?: string;
+  /** The environment to read config from; default `process.env`. */
+  readonly env?: Env;
+  /** Config sources above the environment (Atlas is one). */
+  readonly sources?: readonly ConfigSource[];
+  /** Where log lines go; default stdout. */
+  readonly logDestination?: DestinationStream;
+  /** Extra Fastify server options, applied last. */
+  readonly fastify?: Partial<FastifyServerOptions>;
+}
+
+/** The service's config value: the service keys plus the service's own. */
+export type SmartServiceConfig<Def> = Def extends ConfigDefinition ? ServiceConfig & InferConfig<Def> : ServiceConfig;
+
+/** A smart service: a Fastify instance whose `config` has the service's own type. */
+export type SmartService<C = ServiceConfig> = FastifyInstance & { readonly config: C };
+
+/**
+ * Tells every `FastifyInstance` (and so `currentApp()`) your config's type:
+ *
+ * @example
+ * declare module 'smart-service' {
+ *   interface Register { config: SmartServiceConfig<typeof definition> }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by users through declaration merging.
+export interface Register {}
+
+/** The config type every app has: the registered one, else the service keys. */
+export type AppConfig = Register extends { config: infer C } ? C : ServiceConfig;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The current config: typed, frozen, replaced as a whole by each accepted live change. */
+    readonly config: AppConfig;
+    /** The realm this service runs in (`local`, `testing`, `production`, ...). */
+    readonly realm: string;
+    /** The service's name, version and this instance's id. */
+    readonly serviceInfo: { readonly name: string; readonly version: string; readonly instanceId: string };
+    /** The loaded config, for `explain()` and `on('change')`. `app.config` is its current value. */
+    readonly smartConfig: SmartConfig<unknown>;
+    /** Listens on `http.host`:`http.port` and installs signal handlers; resolves to the address. */
+    start(): Promise<string>;
+    /** Runs the graceful shutdown (readiness 503, drain, close). */
+    shutdown(): Promise<void>;
+    /** @internal Steps run at the start of a shutdown, before the drain delay. */
+    readonly preShutdown: (() => Promise<void>)[];
+  }
+}
+
+const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+
+function dbOptions(
+  config: ServiceConfig,
+  realm: string,
+  root: string,
+  wanted: boolean | undefined,
+): DbOptions | undefined {
+  const url = config.db.url?.reveal();
+  if (!(wanted ?? url !== undefined)) return undefined;
+  if (!url && realm !== 'local')
+    throw new MissingSettingError('db.url', 'SMART_DB__URL', 'this service uses a database');
+  return {
+    ...config.db,
+    url,
+    embeddedDir: resolve(root, config.db.embeddedDir),
+    migrationsDir: resolve(root, config.db.migrationsDir),
+    migrateAtStart: config.db.migrateAtStart ?? realm === 'local',
+  };
+}
+
+function redisOptions(config: ServiceConfig, realm: string, wanted: boolean | undefined): RedisOptions | undefined {
+  const url = config.redis.url?.reveal();
+  if (!(wanted ?? url !== undefined)) return undefined;
+  if (!url && realm !== 'local')
+    throw new MissingSettingError('redis.url', 'SMART_REDIS__URL', 'this service uses Redis');
+  return { ...config.redis, url: url ?? 'redis://127.0.0.1:6379' };
+}
+
+/**
+ * Creates a smart service: loads its config (defaults, realm, environment,
+ * Atlas), then builds a Fastify app with logging and request ids, problem+json
+ * errors reported to Bugsnag, health and readiness, metrics, and, when asked,
+ * Postgres (`app.db`) and Redis (`app.redis`). Register routes, then `start()`.
+ *
+ * @example
+ * const app = await createSmartService({ name: 'hello', config: definition });
+ * app.get('/hello', async () => ({ hello: currentApp().config.greeting }));
+ * await app.start();
+ */
+export async function createSmartService<Def extends ConfigDefinition | undefined = undefined>(
+  options: SmartServiceOptions<Def>,
+): Promise<SmartService<SmartServiceConfig<Def>>> {
+  if (!options || typeof options.name !== 'string' || !NAME_PATTERN.test(options.name)) {
+    throw new InvalidServiceOptionError(`name must be a kebab-case service name matching ${NAME_PATTERN}`);
+  }
+  const { name } = options;
+  const version = options.version ?? '0.0.0';
+  const root = options.root ?? process.cwd();
+  const smartConfig = (await loadConfig(withServiceKeys(options.config), {
+    service: name,
+    ...(options.realm ? { realm: options.realm } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.sources ? { sources: options.sources } : {}),
+  })) as unknown as SmartConfig<ServiceConfig>;
+  const { realm } = smartConfig;
+  const config = smartConfig.value;
+  const dbSettings = dbOptions(config, realm, root, options.db);
+  const redisSettings = redisOptions(config, realm, options.redis);
+
+  const logger = createLogger({
+    service: name,
+    version,
+    realm,
+    level: config.log.level,
+    pretty: config.log.pretty ?? (realm === 'local' && process.stdout.isTTY === true),
+    destination: options.logDestination,
+  });
+  const serverOptions: FastifyServerOptions = {
+    loggerInstance: logger,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    // Our own access line replaces Fastify's two lines per request.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    bodyLimit: config.http.bodyLimit,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    // Fastify takes a hop count at run time, though its types do not say so.
+    trustProxy: config.http.trustProxy as boolean | string,
+    forceCloseConnections: 'idle',
+    ...options.fastify,
+  };
+  const app = Fastify(serverOptions);
+
+  app.decorate('realm', realm);
+  app.decorate('serviceInfo', Object.freeze({ name, version, instanceId: randomUUID() }));
+  app.decorate('smartConfig', smartConfig as SmartConfig<unknown>);
+  app.decorate('config', { getter: () => smartConfig.value });
+  app.decorate('preShutdown', []);
+  app.decorate('shutdown', gracefulShutdown(app, config.shutdown, app.preShutdown));
+  app.decorate('start', async () => {
+    const address = await app.listen({ host: config.http.host, port: config.http.port });
+    const uninstall = installSignalHandlers(app, config.shutdown);
+    app.addHook('onClose', async () => uninstall());
+    return address;
+  });
+  trackApp(app);
+
+  smartConfig.on('change', ({ changed, next }) => {
+    logger.level = next.log.level;
+    app.log.info({ changed }, 'config changed');
+  });
+  smartConfig.on('error', (err) => app.log.error({ code: err.code, source: err.source }, err.message));
+  app.addHook('onClose', async () => {
+    await smartConfig.close();
+    logger.flush();
+  });
+
+  await app.register(sensible);
+  await app.register(requestContext);
+  await app.register(accessLog);
+  await app.register(bugsnag, {
+    ...config.bugsnag,
+    apiKey: config.bugsnag.apiKey?.reveal(),
+    service: name,
+    version,
+    realm,
+  });
+  await app.register(problemErrors, { service: name, production: realm === 'production' });
+  await app.register(health, config.health);
+  if (config.metrics.enabled) await app.register(metrics, { service: name });
+  if (redisSettings) await app.register(redis, redisSettings);
+  if (dbSettings) await app.register(db, dbSettings);
+  return app as unknown as SmartService<SmartServiceConfig<Def>>;
+}

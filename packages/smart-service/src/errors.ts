@@ -1,0 +1,105 @@
+/**
+ * smart-service's own errors. Callers match `err.code`; each code is listed
+ * in the README (a test checks it). `statusCode` is what a request that
+ * meets the error is answered with.
+ */
+
+/**
+ * Base class of every smart-service error.
+ *
+ * @example
+ * if (err instanceof SmartServiceError && err.code === 'SMART_SERVICE_NO_APP') ...
+ */
+export class SmartServiceError extends Error {
+  readonly code: string;
+  readonly statusCode: number;
+
+  constructor(code: string, statusCode: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.statusCode = statusCode;
+  }
+}
+
+/** `currentApp()` was called outside a request with zero or several apps alive. */
+export class NoCurrentAppError extends SmartServiceError {
+  static readonly code = 'SMART_SERVICE_NO_APP';
+  constructor(reason: string) {
+    super(NoCurrentAppError.code, 500, `currentApp() has no app to return: ${reason}`);
+  }
+}
+
+/** `currentRequest()` was called outside a request. */
+export class NoCurrentRequestError extends SmartServiceError {
+  static readonly code = 'SMART_SERVICE_NO_REQUEST';
+  constructor() {
+    super(NoCurrentRequestError.code, 500, 'currentRequest() was called outside a request');
+  }
+}
+
+/** `app.db` or `app.redis` was used, but the service does not have it. */
+export class FeatureDisabledError extends SmartServiceError {
+  static readonly code = 'SMART_SERVICE_FEATURE_DISABLED';
+  constructor(feature: 'db' | 'redis') {
+    super(
+      FeatureDisabledError.code,
+      500,
+      `app.${feature} is not configured: pass { ${feature}: true } to createSmartService or set ${feature}.url (SMART_${feature.toUpperCase()}__URL)`,
+    );
+  }
+}
+
+/** A required setting is missing outside realm `local`, where there is no fallback. */
+export class MissingSettingError extends SmartServiceError {
+  static readonly code = 'SMART_SERVICE_SETTING_MISSING';
+  readonly key: string;
+  constructor(key: string, envVar: string, why: string) {
+    super(MissingSettingError.code, 500, `${key} is required (${why}): set ${envVar} or give it through Atlas`);
+    this.key = key;
+  }
+}
+
+/** `createSmartService` was given a bad option. */
+export class InvalidServiceOptionError extends SmartServiceError {
+  static readonly code = 'SMART_SERVICE_INVALID_OPTION';
+  constructor(message: string) {
+    super(InvalidServiceOptionError.code, 500, `Invalid createSmartService option: ${message}`);
+  }
+}
+
+/** A health check failed or took longer than its timeout. */
+export class HealthCheckError extends SmartServiceError {
+  static readonly code = 'SMART_SERVICE_HEALTH_CHECK_FAILED';
+  constructor(name: string, reason: string) {
+    super(HealthCheckError.code, 503, `health check "${name}" failed: ${reason}`);
+  }
+}
+
+/** Migrations failed; `cause` holds the database's error. */
+export class MigrationError extends SmartServiceError {
+  static readonly code = 'SMART_SERVICE_MIGRATION_FAILED';
+  constructor(migration: string | undefined, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(MigrationError.code, 500, `migration ${migration ?? '(none)'} failed: ${reason}`, { cause });
+  }
+}
+
+/** Problem `code`s the service itself answers with (besides Fastify's and the user's own). */
+export const problemCodes = {
+  notFound: 'SMART_SERVICE_ROUTE_NOT_FOUND',
+  validation: 'SMART_SERVICE_VALIDATION_FAILED',
+  internal: 'SMART_SERVICE_INTERNAL_ERROR',
+} as const;
+
+/** Every error code of this package, for documentation and exhaustive matching. */
+export const errorCodes = [
+  NoCurrentAppError.code,
+  NoCurrentRequestError.code,
+  FeatureDisabledError.code,
+  MissingSettingError.code,
+  InvalidServiceOptionError.code,
+  HealthCheckError.code,
+  MigrationError.code,
+  ...Object.values(problemCodes),
+] as const;

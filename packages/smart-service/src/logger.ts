@@ -1,0 +1,53 @@
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+
+const SENSITIVE = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key)$/i;
+const REDACTED = '[redacted]';
+
+// Header names arrive in any case when users log their own objects, and
+// pino's path-based redaction is case-sensitive: walk the (small) object.
+function redactHeaders(value: unknown, depth: number): unknown {
+  if (depth > 4 || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const next = SENSITIVE.test(key) ? REDACTED : redactHeaders(item, depth + 1);
+    if (next !== item) {
+      copy ??= { ...value };
+      copy[key] = next;
+    }
+  }
+  return copy ?? value;
+}
+
+/** What the service logger is made from. */
+export interface LoggerSettings {
+  readonly service: string;
+  readonly version: string;
+  readonly realm: string;
+  readonly level: string;
+  readonly pretty: boolean;
+  /** Where lines go; stdout by default. Tests pass a stream to capture them. */
+  readonly destination?: DestinationStream | undefined;
+}
+
+/**
+ * The service's pino logger: JSON lines with `service`, `realm` and
+ * `version`; `authorization`, `cookie` and similar keys redacted whatever
+ * their case; secrets show `[redacted]` by themselves.
+ */
+export function createLogger(settings: LoggerSettings): Logger {
+  const options: LoggerOptions = {
+    level: settings.level,
+    base: { service: settings.service, realm: settings.realm, version: settings.version },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => redactHeaders(object, 0) as Record<string, unknown>,
+    },
+  };
+  if (settings.destination) return pino(options, settings.destination);
+  if (settings.pretty) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l' } } });
+  }
+  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 0 }));
+}

@@ -1,0 +1,116 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { problemCodes } from '../errors.ts';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** An RFC 9457 problem as every smart service answers errors. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: string;
+  readonly requestId: string;
+  readonly service: string;
+  /** The failing fields of a 400 from schema validation. */
+  readonly errors?: readonly { readonly in: string; readonly field: string; readonly message: string }[];
+  /** Only outside `production`. */
+  readonly stack?: string;
+  /** Anything else a thrown error's `problem` property carries. */
+  readonly [extension: string]: unknown;
+}
+
+interface ProblemErrorOptions {
+  readonly service: string;
+  readonly production: boolean;
+}
+
+type ThrownError = FastifyError & {
+  status?: number;
+  expose?: boolean;
+  problem?: Record<string, unknown>;
+  validation?: { instancePath?: string; message?: string; params?: { missingProperty?: string } }[];
+};
+
+function statusOf(err: ThrownError): number {
+  const status = err.statusCode ?? err.status;
+  return typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
+}
+
+// SCREAMING_SNAKE of the status phrase: 404 -> NOT_FOUND, 413 -> PAYLOAD_TOO_LARGE.
+function codeFor(status: number): string {
+  return (STATUS_CODES[status] ?? 'ERROR').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
+function fieldsOf(err: ThrownError): Problem['errors'] {
+  const where = (err as { validationContext?: string }).validationContext ?? 'body';
+  return (err.validation ?? []).map((issue) => {
+    const path = issue.instancePath ?? '';
+    const missing = issue.params?.missingProperty;
+    return { in: where, field: missing ? `${path}/${missing}` : path || '/', message: issue.message ?? 'is invalid' };
+  });
+}
+
+/** Builds the problem body for an error; internal details only outside production. */
+export function problemFor(err: ThrownError, request: FastifyRequest, options: ProblemErrorOptions): Problem {
+  const status = statusOf(err);
+  const exposed = err.expose ?? status < 500;
+  const body: Record<string, unknown> = {
+    ...(exposed ? err.problem : undefined),
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail:
+      exposed || !options.production
+        ? err.message
+        : 'An internal error occurred. Quote the request id when reporting it.',
+    code: err.validation
+      ? problemCodes.validation
+      : (err.code ?? (status >= 500 ? problemCodes.internal : codeFor(status))),
+    requestId: request.id,
+    service: options.service,
+  };
+  if (err.validation) body.errors = fieldsOf(err);
+  if (!options.production && status >= 500 && err.stack) body.stack = err.stack;
+  return body as Problem;
+}
+
+function send(reply: FastifyReply, problem: Problem) {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/**
+ * Every error answered as `application/problem+json`: thrown errors,
+ * `httpErrors` from @fastify/sensible, schema validation (400 with the
+ * failing fields), unknown routes (404), Fastify's own (bad JSON 400, body
+ * too large 413). 5xx are logged and reported to Bugsnag; 4xx are not.
+ */
+export const problemErrors = fp(
+  async function problemErrors(app: FastifyInstance, options: ProblemErrorOptions) {
+    app.setErrorHandler((err: ThrownError, request, reply) => {
+      const problem = problemFor(err, request, options);
+      if (problem.status >= 500) {
+        request.log.error({ err }, 'request failed');
+        app.reportError(err, request);
+      } else {
+        request.log.debug({ code: problem.code, status: problem.status, detail: problem.detail }, 'request refused');
+      }
+      return send(reply, problem);
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      const problem = problemFor(
+        Object.assign(new Error(`no route for ${request.method} ${request.url.split('?', 1)[0]}`), {
+          statusCode: 404,
+          code: problemCodes.notFound,
+        }) as ThrownError,
+        request,
+        options,
+      );
+      return send(reply, problem);
+    });
+  },
+  { name: 'smart-problem-errors', dependencies: ['smart-bugsnag'] },
+);

@@ -1,0 +1,131 @@
+import { type ConfigDefinition, type ConfigValue, defineConfig, secret } from 'smart-config';
+import { z } from 'zod';
+
+const ms = (fallback: number) => z.number().int().min(0).default(fallback);
+
+/**
+ * The keys every smart service has. Each has a default, so a service's own
+ * config only adds its keys; any of them can be set like any other key
+ * (`SMART_HTTP__PORT=8080`, a realm override, Atlas).
+ */
+export const serviceSchema = z.object({
+  http: z.object({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(3000),
+    /** Largest request body in bytes; larger bodies get 413. */
+    bodyLimit: z.number().int().positive().default(1_048_576),
+    /** A request that takes longer is cut off by Node (408). */
+    requestTimeoutMs: ms(30_000),
+    /** Above the 60 s idle timeout of common load balancers, so they close first. */
+    keepAliveTimeoutMs: ms(72_000),
+    /** Fastify's trustProxy: true, a hop count, or addresses/CIDRs separated by commas. */
+    trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).default(false),
+  }),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Pretty, coloured lines; by default only in realm `local` on a terminal. */
+    pretty: z.boolean().optional(),
+  }),
+  db: z.object({
+    /** postgres:// URL. Unset in realm `local` means the embedded database. */
+    url: z.string().optional(),
+    poolMax: z.number().int().positive().default(10),
+    connectionTimeoutMs: ms(5_000),
+    idleTimeoutMs: ms(10_000),
+    /** Postgres statement_timeout for every query; 0 turns it off. */
+    statementTimeoutMs: ms(30_000),
+    /** Where migrations live, relative to the service's root. */
+    migrationsDir: z.string().default('migrations'),
+    /** Run pending migrations at start; by default only in realm `local`. */
+    migrateAtStart: z.boolean().optional(),
+    /** Where the embedded database keeps its files, relative to the service's root. */
+    embeddedDir: z.string().default('.smart/pglite'),
+  }),
+  redis: z.object({
+    /** redis:// URL. Unset in realm `local` means redis://127.0.0.1:6379. */
+    url: z.string().optional(),
+    /** A command that gets no answer in this time fails. */
+    commandTimeoutMs: ms(1_000),
+    connectTimeoutMs: ms(2_000),
+    /** Queue commands while disconnected (false: fail at once during an outage). */
+    offlineQueue: z.boolean().default(false),
+    keyPrefix: z.string().default(''),
+  }),
+  health: z.object({
+    /** Default timeout of a readiness check. */
+    timeoutMs: ms(2_000),
+  }),
+  metrics: z.object({
+    enabled: z.boolean().default(true),
+  }),
+  bugsnag: z.object({
+    apiKey: z.string().optional(),
+    notifyEndpoint: z.url().optional(),
+    sessionsEndpoint: z.url().optional(),
+  }),
+  shutdown: z.object({
+    /** After readiness turns 503, keep serving this long so load balancers notice. */
+    drainDelayMs: ms(5_000),
+    /** Past this, shutdown gives up and exits non-zero. */
+    timeoutMs: ms(30_000),
+  }),
+});
+
+/** The defaults beyond the schema's own: which keys are secret. */
+export const serviceDefaults = {
+  db: { url: secret({ optional: true }) },
+  redis: { url: secret({ optional: true }) },
+  bugsnag: { apiKey: secret({ optional: true }) },
+} as const;
+
+/** Realm overrides of the service keys: a developer's machine wants fast restarts and a loopback listener. */
+export const serviceRealms = {
+  local: { http: { host: '127.0.0.1' }, log: { level: 'debug' }, shutdown: { drainDelayMs: 0 } },
+} as const;
+
+/** The value of the service keys. */
+export type ServiceConfig = ConfigValue<typeof serviceSchema, typeof serviceDefaults>;
+
+type ObjectDef = { type: string; shape?: Record<string, z.ZodType> };
+const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: ObjectDef } })._zod.def;
+
+// Nested objects present in both schemas are merged key by key; the service's own key wins.
+function mergeSchemas(base: z.ZodObject, extra: z.ZodObject): z.ZodObject {
+  const shape: Record<string, z.ZodType> = { ...base.shape };
+  for (const [key, schema] of Object.entries(extra.shape as Record<string, z.ZodType>)) {
+    const mine = shape[key];
+    const both = mine && defOf(mine).type === 'object' && defOf(schema).type === 'object';
+    shape[key] = both ? mergeSchemas(mine as z.ZodObject, schema as z.ZodObject) : schema;
+  }
+  return z.object(shape);
+}
+
+function mergeTrees(base: object, extra: object): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const mine = out[key];
+    const both = isPlain(mine) && isPlain(value);
+    out[key] = both ? mergeTrees(mine, value) : value;
+  }
+  return out;
+}
+
+function isPlain(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * The service's definition with the service keys added. Where both define a
+ * key, the service's own definition wins (schema, default and realm override).
+ */
+export function withServiceKeys(definition: ConfigDefinition | undefined): ConfigDefinition {
+  const realms: Record<string, object> = { ...serviceRealms };
+  for (const [realm, overrides] of Object.entries(definition?.realms ?? {})) {
+    realms[realm] = mergeTrees(realms[realm] ?? {}, overrides);
+  }
+  return defineConfig({
+    schema: definition ? mergeSchemas(serviceSchema, definition.schema) : serviceSchema,
+    defaults: mergeTrees(serviceDefaults, (definition?.defaults as object | undefined) ?? {}) as never,
+    realms: realms as never,
+  });
+}
