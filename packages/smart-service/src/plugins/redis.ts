@@ -43,11 +43,15 @@ export const redis = fp(
     });
 
     let down = false;
-    client.on('error', (err) => {
-      if (down) return;
+    let closing = false;
+    // One error line per outage, not one per reconnect attempt.
+    const markDown = (reason: string, code?: string) => {
+      if (closing || down) return;
       down = true;
-      app.log.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'redis unavailable');
-    });
+      app.log.error({ err: { message: reason, code } }, 'redis unavailable');
+    };
+    client.on('error', (err: Error & { code?: string }) => markDown(err.message, err.code));
+    client.on('close', () => markDown('connection closed'));
     client.on('ready', () => {
       if (down) app.log.info('redis available again');
       down = false;
@@ -57,7 +61,7 @@ export const redis = fp(
       await client.connect();
     } catch (err) {
       // Start anyway: readiness reports Redis down, and the client keeps reconnecting.
-      app.log.error({ err: { message: (err as Error).message } }, 'redis unavailable at start');
+      markDown(`at start: ${(err as Error).message}`);
     }
 
     app.decorate('redis', client);
@@ -65,6 +69,7 @@ export const redis = fp(
       if ((await client.ping()) !== 'PONG') throw new Error('unexpected PING reply');
     });
     app.addHook('onClose', async () => {
+      closing = true;
       await client.quit().catch(() => client.disconnect());
     });
   },

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import type { ConfigDefinition } from 'smart-config';
+import { afterAll, expect, onTestFinished } from 'vitest';
+import { createSmartService, type SmartServiceOptions } from '../src/index.ts';
+
+/** Secrets used by the suite: none may ever show up in a captured log line. */
+export const SECRETS = {
+  dbPassword: 'pg-secret-Zq81x',
+  bugsnagKey: 'bugsnag0123456789abcdef01234567',
+  apiToken: 'tok-live-3f9e8a7d',
+} as const;
+
+/** Every log line any app of this test file wrote. */
+export const logLines: string[] = [];
+
+afterAll(() => {
+  const all = logLines.join('\n');
+  for (const value of Object.values(SECRETS)) expect(all).not.toContain(value);
+});
+
+/** A stream collecting one app's log lines (also added to `logLines`). */
+export function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) {
+        if (!line) continue;
+        logLines.push(line);
+        lines.push(JSON.parse(line));
+      }
+      done();
+    },
+  });
+  return { stream, lines };
+}
+
+function required(name: 'DATABASE_URL' | 'REDIS_URL'): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite with pnpm test (it starts Postgres and Redis)`);
+  return value;
+}
+
+/** The test Postgres URL with a password in it (trust auth ignores it), so a leak would show. */
+export function databaseUrl(database?: string): string {
+  const url = new URL(required('DATABASE_URL'));
+  url.password = SECRETS.dbPassword;
+  if (database) url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export const redisUrl = (): string => required('REDIS_URL');
+
+/** A database of its own for this test file, dropped after it. */
+export async function freshDatabase(): Promise<string> {
+  const name = `smart_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const admin = new pg.Client({ connectionString: required('DATABASE_URL') });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: required('DATABASE_URL') });
+    await client.connect();
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.end();
+  });
+  return databaseUrl(name);
+}
+
+/**
+ * A real smart service for a test, closed when the test ends. Logs are
+ * captured; `env` is the only environment it reads.
+ */
+export async function build<Def extends ConfigDefinition | undefined = undefined>(
+  options: Partial<SmartServiceOptions<Def>> = {},
+) {
+  const logs = captureLogs();
+  const app = await createSmartService<Def>({
+    name: 'test-service',
+    version: '1.2.3',
+    env: {},
+    logDestination: logs.stream,
+    ...options,
+  } as SmartServiceOptions<Def>);
+  onTestFinished(() => app.close());
+  return Object.assign(app, { logs: logs.lines });
+}
+
+/** Listens on a free loopback port; returns the base URL. */
+export async function listen(app: { listen(options: { port: number; host: string }): Promise<string> }) {
+  return app.listen({ port: 0, host: '127.0.0.1' });
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineConfig, secret } from '../src/index.ts';
+import { build, SECRETS } from './helper.ts';
+
+describe('logging', () => {
+  it('writes JSON lines with service, realm and version, and one access line per request', async () => {
+    const app = await build({ name: 'logger-test', version: '9.9.9', realm: 'testing' });
+    app.get('/users/:id', async () => ({ ok: true }));
+    await app.inject({ url: '/users/42?token=abc', headers: { 'x-request-id': 'log-1' } });
+
+    for (const line of app.logs) {
+      expect(line).toMatchObject({ service: 'logger-test', realm: 'testing', version: '9.9.9' });
+      expect(typeof line.time).toBe('string');
+    }
+    const access = app.logs.filter((line) => line.msg === 'request completed');
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({
+      level: 'info',
+      requestId: 'log-1',
+      method: 'GET',
+      route: '/users/:id',
+      path: '/users/42',
+      status: 200,
+    });
+    expect(access[0]?.durationMs).toBeTypeOf('number');
+    expect(JSON.stringify(app.logs)).not.toContain('token=abc');
+  });
+
+  it('keeps health and metrics probes out of the access log', async () => {
+    const app = await build();
+    await app.inject('/health/live');
+    await app.inject('/health/ready');
+    await app.inject('/metrics');
+    expect(app.logs.filter((line) => line.msg === 'request completed')).toEqual([]);
+  });
+
+  it('redacts authorization, cookie and similar keys whatever their case', async () => {
+    const app = await build();
+    app.get('/echo', async (req) => {
+      req.log.info({ headers: req.headers }, 'incoming headers');
+      req.log.info(
+        { upstream: { headers: { Authorization: 'Bearer up-123', COOKIE: 'sid=up-456', 'X-Api-Key': 'k-789' } } },
+        'upstream',
+      );
+      return 'ok';
+    });
+    await app.inject({
+      url: '/echo',
+      headers: {
+        Authorization: 'Bearer in-123',
+        Cookie: 'sid=in-456',
+        'Proxy-Authorization': 'Basic in-789',
+        accept: 'x/y',
+      },
+    });
+    const text = JSON.stringify(app.logs);
+    for (const value of ['in-123', 'in-456', 'in-789', 'up-123', 'up-456', 'k-789']) expect(text).not.toContain(value);
+    const incoming = app.logs.find((line) => line.msg === 'incoming headers') as { headers: Record<string, string> };
+    expect(incoming.headers).toMatchObject({ authorization: '[redacted]', cookie: '[redacted]', accept: 'x/y' });
+  });
+
+  it('shows secrets from config as [redacted], even when the whole config is logged', async () => {
+    const definition = defineConfig({ schema: z.object({ apiToken: z.string() }), defaults: { apiToken: secret() } });
+    const app = await build({
+      config: definition,
+      realm: 'production',
+      env: { SMART_API_TOKEN: SECRETS.apiToken, SMART_BUGSNAG__API_KEY: SECRETS.bugsnagKey },
+    });
+    app.log.info({ config: app.config }, 'config at start');
+    app.log.info(`token is ${app.config.apiToken}`);
+    expect(app.config.apiToken.reveal()).toBe(SECRETS.apiToken);
+    const line = app.logs.find((l) => l.msg === 'config at start') as {
+      config: { apiToken: string; bugsnag: { apiKey: string } };
+    };
+    expect(line.config.apiToken).toBe('[redacted]');
+    expect(line.config.bugsnag.apiKey).toBe('[redacted]');
+    expect(app.logs.at(-1)?.msg).toBe('token is [redacted]');
+  });
+
+  it('follows a live change of log.level', async () => {
+    const { memorySource } = await import('smart-config');
+    const runtime = memorySource('atlas', { log: { level: 'warn' } });
+    const app = await build({ realm: 'testing', sources: [runtime] });
+    app.log.info('hidden');
+    runtime.set({ log: { level: 'info' } });
+    app.log.info('shown');
+    const messages = app.logs.map((line) => line.msg);
+    expect(messages).not.toContain('hidden');
+    expect(messages).toContain('shown');
+    expect(app.logs.find((line) => line.msg === 'config changed')).toMatchObject({ changed: ['log.level'] });
+  });
+});
