@@ -179,10 +179,10 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   app.decorate('config', { getter: () => smartConfig.value });
   app.decorate('preShutdown', []);
   app.decorate('shutdown', gracefulShutdown(app, config.shutdown, app.preShutdown));
+  let uninstallSignalHandlers: (() => void) | undefined;
   app.decorate('start', async () => {
     const address = await app.listen({ host: config.http.host, port: config.http.port });
-    const uninstall = installSignalHandlers(app, config.shutdown);
-    app.addHook('onClose', async () => uninstall());
+    uninstallSignalHandlers = installSignalHandlers(app, config.shutdown);
     return address;
   });
   trackApp(app);
@@ -193,6 +193,7 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   });
   smartConfig.on('error', (err) => app.log.error({ code: err.code, source: err.source }, err.message));
   app.addHook('onClose', async () => {
+    uninstallSignalHandlers?.();
     await smartConfig.close();
     logger.flush();
   });

@@ -81,7 +81,9 @@ export class MigrationError extends SmartServiceError {
   static readonly code = 'SMART_SERVICE_MIGRATION_FAILED';
   constructor(migration: string | undefined, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(MigrationError.code, 500, `migration ${migration ?? '(none)'} failed: ${reason}`, { cause });
+    super(MigrationError.code, 500, `${migration ? `migration ${migration}` : 'migrations'} failed: ${reason}`, {
+      cause,
+    });
   }
 }
 

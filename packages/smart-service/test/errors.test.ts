@@ -5,6 +5,14 @@ import { build, eventually, listen, SECRETS } from './helper.ts';
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
 
+/** The slice of Bugsnag's event payload these tests read. */
+interface BugsnagEvent {
+  exceptions: { errorClass: string; message: string }[];
+  context: string;
+  app: Record<string, unknown>;
+  metaData: Record<string, Record<string, unknown>>;
+}
+
 async function problemOf(base: string, path: string, init: Parameters<typeof request>[1] = {}) {
   const res = await request(`${base}${path}`, init);
   return {
@@ -174,9 +182,9 @@ describe('Bugsnag reporting', () => {
     await app.close(); // waits for reports still being sent
     expect(received).toHaveLength(1);
 
-    const [report] = received;
-    expect(report?.headers['bugsnag-api-key']).toBe(SECRETS.bugsnagKey);
-    const event = (report?.body.events as Record<string, unknown>[])[0] as Record<string, any>;
+    const report = received[0] as (typeof received)[number];
+    expect(report.headers['bugsnag-api-key']).toBe(SECRETS.bugsnagKey);
+    const event = (report.body.events as BugsnagEvent[])[0] as BugsnagEvent;
     expect(event.exceptions[0]).toMatchObject({
       errorClass: 'Error',
       message: 'database password mismatch for user admin',

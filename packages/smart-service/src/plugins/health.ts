@@ -69,7 +69,7 @@ async function runCheck(check: Check): Promise<CheckResult> {
 /**
  * `GET /health/live` (the process answers) and `GET /health/ready` (every
  * check, run at once, each with its status and latency; 503 when a critical
- * check fails or the service is shutting down).
+ * check fails or the service is shutting down). Owns the shutting-down state.
  */
 export const health = fp(
   async function health(app: FastifyInstance, options: { timeoutMs: number }) {
@@ -86,6 +86,14 @@ export const health = fp(
     });
     app.decorate('markShuttingDown', () => {
       shuttingDown = true;
+    });
+
+    // Once shutdown begins, every response closes its connection: a keep-alive
+    // socket whose request was in flight when close() began would otherwise
+    // stay open (idle) until its timeout and hold the process up.
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (shuttingDown) reply.header('connection', 'close');
+      done(null, payload);
     });
 
     // Probes come every few seconds: keep them out of the access log.
