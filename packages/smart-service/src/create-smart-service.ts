@@ -12,7 +12,7 @@ import {
   type SmartConfig,
 } from 'smart-config';
 import { trackApp } from './context.ts';
-import { InvalidServiceOptionError, MissingSettingError } from './errors.ts';
+import { FeatureDisabledError, InvalidServiceOptionError, MissingSettingError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { accessLog } from './plugins/access-log.ts';
 import { bugsnag } from './plugins/bugsnag.ts';
@@ -90,6 +90,13 @@ declare module 'fastify' {
 }
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+
+// What `app.db` / `app.redis` do in a service that has none: say how to get one.
+function disabled(feature: 'db' | 'redis'): () => never {
+  return () => {
+    throw new FeatureDisabledError(feature);
+  };
+}
 
 function dbOptions(
   config: ServiceConfig,
@@ -212,6 +219,11 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   await app.register(health, config.health);
   if (config.metrics.enabled) await app.register(metrics, { service: name });
   if (redisSettings) await app.register(redis, redisSettings);
+  else app.decorate('redis', { getter: disabled('redis') });
   if (dbSettings) await app.register(db, dbSettings);
+  else {
+    app.decorate('db', { getter: disabled('db') });
+    app.decorate('migrate', disabled('db'));
+  }
   return app as unknown as SmartService<SmartServiceConfig<Def>>;
 }

@@ -68,14 +68,6 @@ export class InvalidServiceOptionError extends SmartServiceError {
   }
 }
 
-/** A health check failed or took longer than its timeout. */
-export class HealthCheckError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_HEALTH_CHECK_FAILED';
-  constructor(name: string, reason: string) {
-    super(HealthCheckError.code, 503, `health check "${name}" failed: ${reason}`);
-  }
-}
-
 /** Migrations failed; `cause` holds the database's error. */
 export class MigrationError extends SmartServiceError {
   static readonly code = 'SMART_SERVICE_MIGRATION_FAILED';
@@ -101,7 +93,6 @@ export const errorCodes = [
   FeatureDisabledError.code,
   MissingSettingError.code,
   InvalidServiceOptionError.code,
-  HealthCheckError.code,
   MigrationError.code,
   ...Object.values(problemCodes),
 ] as const;

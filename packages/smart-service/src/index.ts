@@ -9,6 +9,7 @@
  * await app.start();
  */
 export { defineConfig, type InferConfig, isSecret, type Secret, secret } from 'smart-config';
+export { loadApp, migrateCommand } from './cli.ts';
 export { currentApp, currentRequest, maybeCurrentRequest } from './context.ts';
 export {
   type AppConfig,
@@ -21,7 +22,6 @@ export {
 export {
   errorCodes,
   FeatureDisabledError,
-  HealthCheckError,
   InvalidServiceOptionError,
   MigrationError,
   MissingSettingError,
