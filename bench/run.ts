@@ -1,0 +1,126 @@
+// `pnpm bench`: a hello-world JSON route served by (a) bare node:http, (b) bare
+// Fastify with its default logging, (c) smart-service with all defaults, loaded
+// by autocannon on loopback in one run. Servers run on core 1, the load
+// generator on core 0; configurations alternate each round and the medians
+// are reported, with the ratios c/b and c/a.
+//
+//   BENCH_ROUNDS (3)  BENCH_DURATION seconds (5)  BENCH_CONNECTIONS (50)
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const TARGET = 0.85;
+
+const SERVERS = {
+  a: { label: 'node:http', file: 'node-http.ts' },
+  b: { label: 'Fastify + pino', file: 'fastify.ts' },
+  c: { label: 'smart-service', file: 'smart-service.ts' },
+} as const;
+type Name = keyof typeof SERVERS;
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+// Decided once, before pinning: inside the pinned process availableParallelism() reports 1.
+const canPin =
+  process.env.SMART_BENCH_PINNED === '1' || (availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0);
+
+// Pin this process (the load generator) to core 0 by running again under taskset.
+if (canPin && !process.env.SMART_BENCH_PINNED) {
+  const self = spawnSync('taskset', ['-c', '0', process.execPath, fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+    env: { ...process.env, SMART_BENCH_PINNED: '1' },
+  });
+  process.exit(self.status ?? 1);
+}
+
+const children: ChildProcess[] = [];
+function stopAll(): void {
+  for (const child of children) child.kill('SIGKILL');
+}
+process.on('exit', stopAll);
+process.on('SIGINT', () => process.exit(130));
+
+function startServer(name: Name): Promise<number> {
+  const file = fileURLToPath(new URL(`./servers/${SERVERS[name].file}`, import.meta.url));
+  const [command, args] = canPin ? ['taskset', ['-c', '1', process.execPath, file]] : [process.execPath, [file]];
+  // stdout is discarded: the servers' logs are written (that cost is measured) and dropped.
+  const child = spawn(command as string, args as string[], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${SERVERS[name].label} did not start in 20 s`)), 20_000);
+    child.once('message', (message: { port: number }) => {
+      clearTimeout(timer);
+      resolve(message.port);
+    });
+    child.once('exit', (code) => reject(new Error(`${SERVERS[name].label} exited with ${code}`)));
+  });
+}
+
+async function load(port: number, seconds: number): Promise<Sample> {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: seconds });
+  const failures = result.errors + result.timeouts + result.non2xx;
+  if (failures > 0) throw new Error(`${failures} failed requests on port ${port}`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+const names = Object.keys(SERVERS) as Name[];
+console.log(
+  `smart-service bench: ${ROUNDS} rounds x ${DURATION} s, ${CONNECTIONS} connections, ` +
+    (canPin ? 'servers on core 1, load on core 0' : 'NOT pinned (needs taskset and 2 cores)'),
+);
+const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await startServer(n)]))) as Record<
+  Name,
+  number
+>;
+for (const name of names) await load(ports[name], 2); // warm-up: JIT, pools, keep-alive
+
+const samples: Record<Name, Sample[]> = { a: [], b: [], c: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  // Rotate the order so drift (thermal, background work) falls on every configuration alike.
+  const order = names.map((_, i) => names[(i + round) % names.length] as Name);
+  for (const name of order) {
+    const sample = await load(ports[name], DURATION);
+    samples[name].push(sample);
+    console.log(`  round ${round + 1} ${SERVERS[name].label.padEnd(15)} ${Math.round(sample.rps)} req/s`);
+  }
+}
+stopAll();
+
+const result = Object.fromEntries(
+  names.map((name) => [
+    name,
+    {
+      rps: median(samples[name].map((s) => s.rps)),
+      p50: median(samples[name].map((s) => s.p50)),
+      p99: median(samples[name].map((s) => s.p99)),
+    },
+  ]),
+) as Record<Name, Sample>;
+
+console.log(`\n${'server'.padEnd(20)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`);
+for (const name of names) {
+  const { rps, p50, p99 } = result[name];
+  console.log(
+    `${`(${name}) ${SERVERS[name].label}`.padEnd(20)}${String(Math.round(rps)).padStart(10)}${String(p50).padStart(10)}${String(p99).padStart(10)}`,
+  );
+}
+const cb = result.c.rps / result.b.rps;
+const ca = result.c.rps / result.a.rps;
+console.log(
+  `\nc/b (smart-service / Fastify + pino): ${cb.toFixed(2)}  target >= ${TARGET}: ${cb >= TARGET ? 'met' : 'NOT met'}`,
+);
+console.log(`c/a (smart-service / node:http):      ${ca.toFixed(2)}`);
+console.log(`b/a (Fastify + pino / node:http):     ${(result.b.rps / result.a.rps).toFixed(2)}`);

@@ -1,0 +1,13 @@
+// (c) smart-service with all its defaults: access log, request ids, async context, metrics, problem errors.
+import { createSmartService } from 'smart-service';
+import { reportPort } from './report.ts';
+
+const app = await createSmartService({
+  name: 'bench',
+  version: '1.0.0',
+  realm: 'production',
+  env: { SMART_HTTP__HOST: '127.0.0.1', SMART_HTTP__PORT: '0' },
+});
+app.get('/', async () => ({ hello: 'world' }));
+await app.start();
+reportPort((app.server.address() as { port: number }).port);
