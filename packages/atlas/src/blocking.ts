@@ -1,0 +1,80 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AtlasStore } from './store.ts';
+
+export const INDEX_HEADER = 'x-atlas-index';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000 };
+
+/** `30s`, `500ms`, `2m` or a bare number of seconds (Consul's forms) to milliseconds. */
+export function parseWait(text: string): number | undefined {
+  const match = /^(\d{1,7})(ms|s|m)?$/.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * (UNITS[match[2] ?? 's'] as number);
+}
+
+/** The query string a blocking read accepts. */
+export const blockingQuerySchema = {
+  type: 'object',
+  properties: {
+    index: { type: 'integer', minimum: 0 },
+    wait: { type: 'string', pattern: '^\\d{1,7}(ms|s|m)?$' },
+  },
+} as const;
+
+interface BlockingOptions {
+  readonly store: AtlasStore;
+  readonly maxWaitMs: number;
+}
+
+// Resolves when one of the watched topics changes, the time runs out or the
+// client goes away; `cancel()` releases the timer and listeners early.
+// (The response's 'close' before we answer means the client went away; the
+// request's own 'close' fires as soon as its body is read.)
+function changeOf(store: AtlasStore, watched: ReadonlySet<string>, ms: number, reply: FastifyReply) {
+  let cancel = () => {};
+  const promise = new Promise<void>((resolve) => {
+    const timer = setTimeout(() => cancel(), ms);
+    const off = store.onChange((topic) => {
+      if (watched.has(topic)) cancel();
+    });
+    const onClose = () => cancel();
+    reply.raw.once('close', onClose);
+    cancel = () => {
+      clearTimeout(timer);
+      off();
+      reply.raw.off('close', onClose);
+      resolve();
+    };
+  });
+  return { promise, cancel: () => cancel() };
+}
+
+/**
+ * A read with Consul's blocking semantics: with `?index=N`, answer at once
+ * if the data's index is past N, else when one of `topics` changes or
+ * `wait` (capped, plus up to 1/16 jitter so watchers do not return in step)
+ * runs out. The index goes out in `X-Atlas-Index` (never below 1).
+ */
+export async function blockingRead<T>(
+  options: BlockingOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  topics: readonly string[],
+  read: () => Promise<T>,
+): Promise<T> {
+  const query = request.query as { index?: number; wait?: string };
+  let current = await options.store.index(topics);
+  if (query.index !== undefined && current <= query.index) {
+    const wanted = query.wait === undefined ? options.maxWaitMs : (parseWait(query.wait) ?? options.maxWaitMs);
+    const capped = Math.min(wanted, options.maxWaitMs);
+    const jitter = Math.floor(Math.random() * (capped / 16));
+    // Subscribe first, then look again: a write that landed in between returns at once.
+    const change = changeOf(options.store, new Set(topics), capped + jitter, reply);
+    if ((await options.store.index(topics)) <= query.index) await change.promise;
+    else change.cancel();
+    current = await options.store.index(topics);
+  }
+  const data = await read();
+  reply.header(INDEX_HEADER, String(Math.max(current, 1)));
+  return data;
+}

@@ -1,0 +1,116 @@
+import type { FastifyInstance } from 'fastify';
+import type { ConfigSource, Env } from 'smart-config';
+import { createSmartService, defineConfig, type SmartServiceOptions, secret } from 'smart-service';
+import { z } from 'zod';
+import { auth } from './auth.ts';
+import { KyselyStore } from './kysely-store.ts';
+import { configRoutes } from './routes/config.ts';
+import { instanceRoutes } from './routes/instances.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { parseMasterKey, SecretBox } from './secret-box.ts';
+import type { AtlasStore } from './store.ts';
+
+// A fixed development key, used only in realm local: elsewhere the key must be set.
+const LOCAL_MASTER_KEY = '00c96686e6bc656fea7e6d3ffcb167967fdba2daaafa85f7d5c1099be1359902';
+
+/** Atlas's own config (besides the service keys: `http.*`, `db.*`, ...). */
+export const atlasConfig = defineConfig({
+  schema: z.object({
+    http: z.object({ port: z.number().int().min(0).max(65535) }),
+    atlas: z.object({
+      /** 32 bytes (64 hex characters or base64): encrypts secrets at rest. */
+      masterKey: z.string().min(1),
+      /** A bootstrap admin token, to create the others. */
+      adminToken: z.string().min(16).optional(),
+      /** Require tokens; default: on everywhere but realm local. */
+      auth: z.boolean().optional(),
+      /** The longest a blocking query waits. */
+      maxWaitMs: z.number().int().positive().default(60_000),
+      /** The longest TTL an instance may ask for. */
+      maxTtlMs: z.number().int().positive().default(3_600_000),
+      /** Expired instances are deleted this long after their TTL passed. */
+      reapAfterMs: z.number().int().min(0).default(60_000),
+      /** How often expiry is checked. */
+      expiryIntervalMs: z.number().int().positive().default(500),
+    }),
+  }),
+  defaults: {
+    http: { port: 4100 },
+    atlas: { masterKey: secret({ local: LOCAL_MASTER_KEY }), adminToken: secret({ optional: true }) },
+  },
+});
+
+/** Options of `createAtlas`. */
+export interface AtlasOptions {
+  readonly realm?: string;
+  readonly env?: Env;
+  readonly sources?: readonly ConfigSource[];
+  readonly logDestination?: SmartServiceOptions['logDestination'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Atlas's storage. */
+    readonly atlasStore: AtlasStore;
+  }
+}
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+/**
+ * An Atlas server: a smart service (so it has health, metrics, logs and
+ * graceful shutdown like every other) with instances, config and tokens
+ * under `/v1`, stored in Postgres (`db.url`) or, in realm `local` with no
+ * URL, in an embedded database.
+ *
+ * @example
+ * const atlas = await createAtlas();
+ * await atlas.start(); // http://127.0.0.1:4100
+ */
+export async function createAtlas(options: AtlasOptions = {}): Promise<FastifyInstance> {
+  const app = await createSmartService({
+    name: 'atlas',
+    version: '0.1.0',
+    config: atlasConfig,
+    db: true,
+    root: ROOT,
+    ...options,
+  });
+  const settings = app.config.atlas;
+  await app.migrate();
+
+  const box = new SecretBox(parseMasterKey(settings.masterKey.reveal()));
+  const store = await KyselyStore.open(app.db, {
+    listenUrl: app.config.db.url?.reveal(),
+    onError: (err) => app.log.warn({ err: { message: err.message } }, 'atlas LISTEN connection lost: re-listening'),
+  });
+  app.decorate('atlasStore', store);
+
+  const authOn = settings.auth ?? app.realm !== 'local';
+  if (!authOn)
+    app.log.warn('atlas auth is OFF: every caller is an admin (default in realm local; set atlas.auth=true)');
+  if (settings.masterKey.reveal() === LOCAL_MASTER_KEY) app.log.warn('atlas uses the local development master key');
+
+  let lastExpiry = Date.now();
+  const expiry = setInterval(() => {
+    const now = Date.now();
+    store
+      .expire(lastExpiry, now, now - settings.reapAfterMs)
+      .then(() => {
+        lastExpiry = now;
+      })
+      .catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'instance expiry failed'));
+  }, settings.expiryIntervalMs);
+  expiry.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(expiry);
+    await store.close();
+  });
+
+  const context = { store, maxWaitMs: settings.maxWaitMs, maxTtlMs: settings.maxTtlMs };
+  await app.register(auth, { store, enabled: authOn, adminToken: settings.adminToken?.reveal() });
+  await app.register(instanceRoutes, context);
+  await app.register(configRoutes, { ...context, box });
+  await app.register(tokenRoutes, context);
+  return app;
+}
