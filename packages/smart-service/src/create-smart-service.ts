@@ -17,6 +17,7 @@ import { createLogger } from './logger.ts';
 import { accessLog } from './plugins/access-log.ts';
 import { bugsnag } from './plugins/bugsnag.ts';
 import { type DbOptions, db } from './plugins/db.ts';
+import { drain } from './plugins/drain.ts';
 import { health } from './plugins/health.ts';
 import { metrics } from './plugins/metrics.ts';
 import { problemErrors } from './plugins/problem-errors.ts';
@@ -217,6 +218,7 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   });
   await app.register(problemErrors, { service: name, production: realm === 'production' });
   await app.register(health, config.health);
+  await app.register(drain);
   if (config.metrics.enabled) await app.register(metrics, { service: name });
   if (redisSettings) await app.register(redis, redisSettings);
   else app.decorate('redis', { getter: disabled('redis') });

@@ -87,6 +87,20 @@ describe('db on Postgres', () => {
     expect(crashes).toEqual([]);
   });
 
+  it('keeps the database open for requests in flight when the app closes', async () => {
+    const app = await build({ root, realm: 'testing', env: { SMART_DB__URL: url } });
+    app.get('/slow-db', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(app.db);
+      return rows[0];
+    });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const inFlight = fetch(`${base}/slow-db`).then(async (res) => ({ status: res.status, body: await res.json() }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await app.close();
+    expect(await inFlight).toEqual({ status: 200, body: { one: 1 } });
+  });
+
   it('never logs the database URL or its password', async () => {
     const app = await build({ root, realm: 'testing', env: { SMART_DB__URL: url } });
     app.log.info({ config: app.config }, 'config');

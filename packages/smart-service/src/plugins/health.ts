@@ -88,14 +88,6 @@ export const health = fp(
       shuttingDown = true;
     });
 
-    // Once shutdown begins, every response closes its connection: a keep-alive
-    // socket whose request was in flight when close() began would otherwise
-    // stay open (idle) until its timeout and hold the process up.
-    app.addHook('onSend', (_request, reply, payload, done) => {
-      if (shuttingDown) reply.header('connection', 'close');
-      done(null, payload);
-    });
-
     // Probes come every few seconds: keep them out of the access log.
     app.get('/health/live', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
