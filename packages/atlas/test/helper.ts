@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { afterAll, onTestFinished } from 'vitest';
+import { type AtlasOptions, createAtlas } from '../src/index.ts';
+
+export const MASTER_KEY = 'a'.repeat(64);
+export const ADMIN_TOKEN = 'admin-token-for-the-test-suite-0001';
+
+/** Every log line any Atlas of this file wrote. */
+export const logLines: string[] = [];
+
+/** A Postgres database of this test file's own, dropped after it. */
+export async function freshDatabase(): Promise<string> {
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error('DATABASE_URL is not set: run the suite with pnpm test');
+  const name = `atlas_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.end();
+  });
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A real Atlas on `url` (realm testing, auth on), closed after the test. */
+export async function startAtlas(url: string, options: AtlasOptions & { extraEnv?: Record<string, string> } = {}) {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const atlas = await createAtlas({
+    realm: 'testing',
+    logDestination: stream,
+    ...options,
+    env: {
+      SMART_DB__URL: url,
+      SMART_ATLAS__MASTER_KEY: MASTER_KEY,
+      SMART_ATLAS__ADMIN_TOKEN: ADMIN_TOKEN,
+      SMART_ATLAS__EXPIRY_INTERVAL_MS: '100',
+      ...options.extraEnv,
+    },
+  });
+  onTestFinished(() => atlas.close());
+  const base = await atlas.listen({ port: 0, host: '127.0.0.1' });
+  return { atlas, base };
+}
+
+/** A JSON call to Atlas over real HTTP. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+) {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  return { status: res.status, index: res.headers.get('x-atlas-index'), body: text ? JSON.parse(text) : undefined };
+}
+
+/** Creates a token with the bootstrap admin token; returns the token text. */
+export async function createToken(
+  base: string,
+  spec: { name: string; scope: string; realm: string; service?: string },
+) {
+  const res = await call(base, 'POST', '/v1/tokens', { token: ADMIN_TOKEN, body: spec });
+  if (res.status !== 201) throw new Error(`token not created: ${JSON.stringify(res.body)}`);
+  return res.body.token as string;
+}
