@@ -1,0 +1,300 @@
+import { Agent, request } from 'undici';
+import { LastKnownGood } from './cache.ts';
+import { AtlasClientError, codes } from './errors.ts';
+import { type Watch, type WatchTiming, watchLoop } from './watch.ts';
+
+/** Options of `createAtlasClient`. */
+export interface AtlasClientOptions {
+  /** Atlas's base URL, e.g. `http://atlas.internal:4100`. */
+  readonly url: string;
+  /** A bearer token (sent in the Authorization header, never in a URL). */
+  readonly token?: string | undefined;
+  /** Where the last-known-good copies are kept; none when unset. */
+  readonly cacheDir?: string | undefined;
+  /** How long a watch's blocking read waits at Atlas. Default 30 s. */
+  readonly waitMs?: number;
+  /** A plain (non-blocking) request fails after this. Default 5 s. */
+  readonly timeoutMs?: number;
+  /** Pacing of watches. */
+  readonly timing?: Partial<WatchTiming>;
+}
+
+/** One key of a config answer; `value` is absent for a secret the token may not see. */
+export interface ConfigEntry {
+  readonly key: string;
+  readonly value?: unknown;
+  readonly secret: boolean;
+  readonly source: string;
+}
+
+/** A service's effective config in a realm (its keys over `_global`'s). */
+export interface ConfigSnapshot {
+  readonly service: string;
+  readonly realm: string;
+  /** Dotted keys to values. */
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly entries: readonly ConfigEntry[];
+}
+
+/** A registered instance, as Atlas returns it. */
+export interface Instance {
+  readonly service: string;
+  readonly id: string;
+  readonly realm: string;
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly version: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly registeredAt: number;
+  readonly expiresAt: number;
+}
+
+/** What an instance tells Atlas when it registers or heartbeats. */
+export interface Registration {
+  readonly service: string;
+  readonly id: string;
+  readonly realm: string;
+  readonly host: string;
+  readonly port: number;
+  readonly version?: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly ttlSeconds?: number;
+}
+
+/** Options of a watch. */
+export interface WatchOptions {
+  /** Each failed read (the watch goes on, backing off). */
+  readonly onError?: (err: AtlasClientError) => void;
+}
+
+const DEFAULT_TIMING: WatchTiming = { minIntervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 10_000 };
+const enc = encodeURIComponent;
+
+/**
+ * A typed client for the Atlas HTTP API (over undici, keep-alive).
+ *
+ * @example
+ * const atlas = createAtlasClient({ url: process.env.SMART_ATLAS_URL, token, cacheDir: '.smart/atlas' });
+ * const watch = atlas.watchConfig('orders', 'production', (config) => apply(config.values));
+ * await atlas.register({ service: 'orders', id, realm: 'production', host, port, ttlSeconds: 15 });
+ */
+export class AtlasClient {
+  readonly #base: string;
+  readonly #token: string | undefined;
+  readonly #agent: Agent;
+  readonly #cache: LastKnownGood | undefined;
+  readonly #waitMs: number;
+  readonly #timeoutMs: number;
+  readonly #timing: WatchTiming;
+  readonly #watches = new Set<Watch>();
+
+  constructor(options: AtlasClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      throw new AtlasClientError(codes.invalidOption, `Atlas url "${options.url}" is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new AtlasClientError(codes.invalidOption, 'Atlas url must be http: or https:');
+    }
+    if (url.username || url.password || url.search) {
+      throw new AtlasClientError(
+        codes.invalidOption,
+        'Atlas url must not carry credentials or a query: use the token option',
+      );
+    }
+    this.#base = url.toString().replace(/\/$/, '');
+    this.#token = options.token;
+    this.#waitMs = options.waitMs ?? 30_000;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#timing = { ...DEFAULT_TIMING, ...options.timing };
+    // Blocking reads hold a response for up to wait + Atlas's jitter: allow for it.
+    this.#agent = new Agent({ headersTimeout: this.#waitMs * 1.2 + 5_000, bodyTimeout: this.#waitMs * 1.2 + 5_000 });
+    this.#cache = options.cacheDir ? new LastKnownGood(options.cacheDir) : undefined;
+  }
+
+  async #call<T>(
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    path: string,
+    options: { body?: unknown; signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<{ data: T; index: number }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(`${this.#base}${path}`, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        dispatcher: this.#agent,
+        signal,
+      });
+    } catch (err) {
+      throw new AtlasClientError(
+        codes.unavailable,
+        `Atlas at ${this.#base} is unavailable: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    const text = await res.body.text();
+    const data = text ? JSON.parse(text) : undefined;
+    if (res.statusCode >= 400) {
+      const problem = (data ?? {}) as { detail?: string; code?: string };
+      throw new AtlasClientError(
+        codes.http,
+        `Atlas answered ${res.statusCode} to ${method} ${path}: ${problem.detail ?? text}`,
+        {
+          status: res.statusCode,
+          ...(problem.code ? { remoteCode: problem.code } : {}),
+        },
+      );
+    }
+    return { data: data as T, index: Number(res.headers['x-atlas-index'] ?? 0) };
+  }
+
+  #blocking(path: string, index: number, signal?: AbortSignal) {
+    const query = index > 0 ? `${path.includes('?') ? '&' : '?'}index=${index}&wait=${this.#waitMs}ms` : '';
+    const timeoutMs = index > 0 ? this.#waitMs * 1.2 + 5_000 : this.#timeoutMs;
+    return { path: `${path}${query}`, timeoutMs, ...(signal ? { signal } : {}) };
+  }
+
+  /** A service's config in a realm. With `index`, a blocking read. Saved as last known good. */
+  async getConfig(service: string, realm: string, options: { index?: number; signal?: AbortSignal } = {}) {
+    const { path, ...rest } = this.#blocking(
+      `/v1/config/${enc(service)}/${enc(realm)}`,
+      options.index ?? 0,
+      options.signal,
+    );
+    const result = await this.#call<ConfigSnapshot>('GET', path, rest);
+    await this.#cache?.save('config', [service, realm], result.data);
+    return result;
+  }
+
+  /** The last config read from Atlas for (service, realm), from disk; undefined when none. */
+  async lastKnownConfig(service: string, realm: string): Promise<ConfigSnapshot | undefined> {
+    return (await this.#cache?.load<ConfigSnapshot>('config', [service, realm]))?.data;
+  }
+
+  /** Sets a key (admin token). */
+  async setConfig(service: string, realm: string, key: string, value: unknown, options: { secret?: boolean } = {}) {
+    await this.#call('PUT', `/v1/config/${enc(service)}/${enc(realm)}/${enc(key)}`, {
+      body: { value, secret: options.secret ?? false },
+    });
+  }
+
+  /** Removes a key (admin token). */
+  async unsetConfig(service: string, realm: string, key: string) {
+    await this.#call('DELETE', `/v1/config/${enc(service)}/${enc(realm)}/${enc(key)}`);
+  }
+
+  /** Live instances of a service in a realm. With `index`, a blocking read. Saved as last known good. */
+  async instances(service: string, realm: string, options: { index?: number; signal?: AbortSignal } = {}) {
+    const { path, ...rest } = this.#blocking(
+      `/v1/services/${enc(service)}/instances?realm=${enc(realm)}`,
+      options.index ?? 0,
+      options.signal,
+    );
+    const result = await this.#call<Instance[]>('GET', path, rest);
+    await this.#cache?.save('instances', [service, realm], result.data);
+    return result;
+  }
+
+  /** The last instances read for (service, realm), from disk. */
+  async lastKnownInstances(service: string, realm: string): Promise<Instance[] | undefined> {
+    return (await this.#cache?.load<Instance[]>('instances', [service, realm]))?.data;
+  }
+
+  /** Services with live instances in a realm. */
+  async services(realm: string) {
+    return (await this.#call<{ service: string; instances: number }[]>('GET', `/v1/services?realm=${enc(realm)}`)).data;
+  }
+
+  /** Registers an instance, or heartbeats it: its TTL starts again. */
+  async register(registration: Registration): Promise<Instance> {
+    const { service, id, ...body } = registration;
+    return (await this.#call<Instance>('PUT', `/v1/services/${enc(service)}/instances/${enc(id)}`, { body })).data;
+  }
+
+  /** Removes an instance at once. */
+  async deregister(service: string, id: string): Promise<void> {
+    await this.#call('DELETE', `/v1/services/${enc(service)}/instances/${enc(id)}`);
+  }
+
+  /** Drains (or restores) an instance (admin token). */
+  async setDisabled(service: string, id: string, disabled: boolean): Promise<void> {
+    await this.#call('PUT', `/v1/services/${enc(service)}/instances/${enc(id)}/disabled`, { body: { disabled } });
+  }
+
+  /** Creates a token (admin token); the answer holds the token text, shown this once. */
+  async createToken(spec: { name: string; scope: 'admin' | 'service' | 'catalog'; realm: string; service?: string }) {
+    return (await this.#call<{ id: string; token: string }>('POST', '/v1/tokens', { body: spec })).data;
+  }
+
+  /** Answers when Atlas is up (for readiness checks). */
+  async ping(): Promise<void> {
+    await this.#call('GET', '/health/live');
+  }
+
+  #watch<T>(
+    read: (index: number, signal: AbortSignal) => Promise<{ data: T; index: number }>,
+    onChange: (data: T) => void,
+    options: WatchOptions,
+  ): Watch {
+    const watch = watchLoop(
+      read,
+      this.#timing,
+      (data) => onChange(data),
+      (err) => {
+        options.onError?.(
+          err instanceof AtlasClientError ? err : new AtlasClientError(codes.unavailable, String(err), { cause: err }),
+        );
+      },
+    );
+    this.#watches.add(watch);
+    return {
+      stop: async () => {
+        this.#watches.delete(watch);
+        await watch.stop();
+      },
+    };
+  }
+
+  /** Calls `onChange` with the config now and whenever it changes, until stopped. */
+  watchConfig(
+    service: string,
+    realm: string,
+    onChange: (config: ConfigSnapshot) => void,
+    options: WatchOptions = {},
+  ): Watch {
+    return this.#watch((index, signal) => this.getConfig(service, realm, { index, signal }), onChange, options);
+  }
+
+  /** Calls `onChange` with the live instances now and whenever they change, until stopped. */
+  watchInstances(
+    service: string,
+    realm: string,
+    onChange: (instances: Instance[]) => void,
+    options: WatchOptions = {},
+  ): Watch {
+    return this.#watch((index, signal) => this.instances(service, realm, { index, signal }), onChange, options);
+  }
+
+  /** Stops every watch and closes the connections. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#watches].map((watch) => watch.stop()));
+    this.#watches.clear();
+    await this.#agent.close();
+  }
+}
+
+/** Creates an Atlas client. */
+export function createAtlasClient(options: AtlasClientOptions): AtlasClient {
+  return new AtlasClient(options);
+}
