@@ -12,6 +12,7 @@
  * });
  * const config = await loadConfig(definition, { service: 'orders' });
  */
+export { type AtlasSourceOptions, atlasSource } from './atlas-source.ts';
 export { type Coerced, coerce } from './coerce.ts';
 export { type ConfigKey, ENV_PREFIX, envVarFor, type ValueKind } from './config-keys.ts';
 export {

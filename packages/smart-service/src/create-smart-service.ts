@@ -4,6 +4,7 @@ import sensible from '@fastify/sensible';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import {
+  atlasSource,
   type ConfigDefinition,
   type ConfigSource,
   type Env,
@@ -15,6 +16,7 @@ import { trackApp } from './context.ts';
 import { FeatureDisabledError, InvalidServiceOptionError, MissingSettingError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { accessLog } from './plugins/access-log.ts';
+import { atlasClientFor, atlasRegistration, atlasSettings } from './plugins/atlas.ts';
 import { bugsnag } from './plugins/bugsnag.ts';
 import { type DbOptions, db } from './plugins/db.ts';
 import { drain } from './plugins/drain.ts';
@@ -146,11 +148,26 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   const { name } = options;
   const version = options.version ?? '0.0.0';
   const root = options.root ?? process.cwd();
+  const atlas = atlasSettings(options.env ?? process.env, root);
+  const atlasClient = atlas ? atlasClientFor(atlas) : undefined;
+  // Until the logger exists, warnings from the Atlas source wait here.
+  let warn: (message: string, detail: Record<string, unknown>) => void;
+  const early: [string, Record<string, unknown>][] = [];
+  warn = (message, detail) => early.push([message, detail]);
+  const sources = [
+    ...(options.sources ?? []),
+    ...(atlasClient
+      ? [atlasSource({ client: atlasClient, required: atlas?.required ?? false, onWarning: (m, d) => warn(m, d) })]
+      : []),
+  ];
   const smartConfig = (await loadConfig(withServiceKeys(options.config), {
     service: name,
     ...(options.realm ? { realm: options.realm } : {}),
     ...(options.env ? { env: options.env } : {}),
-    ...(options.sources ? { sources: options.sources } : {}),
+    sources,
+  }).catch(async (err: unknown) => {
+    await atlasClient?.close();
+    throw err;
   })) as unknown as SmartConfig<ServiceConfig>;
   const { realm } = smartConfig;
   const config = smartConfig.value;
@@ -180,6 +197,8 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
     ...options.fastify,
   };
   const app = Fastify(serverOptions);
+  warn = (message, detail) => app.log.warn(detail, message);
+  for (const [message, detail] of early) warn(message, detail);
 
   app.decorate('realm', realm);
   app.decorate('serviceInfo', Object.freeze({ name, version, instanceId: randomUUID() }));
@@ -220,6 +239,8 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   await app.register(health, config.health);
   await app.register(drain);
   if (config.metrics.enabled) await app.register(metrics, { service: name });
+  if (atlas && atlasClient)
+    await app.register(atlasRegistration, { client: atlasClient, settings: atlas, listenHost: config.http.host });
   if (redisSettings) await app.register(redis, redisSettings);
   else app.decorate('redis', { getter: disabled('redis') });
   if (dbSettings) await app.register(db, dbSettings);

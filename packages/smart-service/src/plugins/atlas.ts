@@ -1,0 +1,118 @@
+import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
+import { type AtlasClient, createAtlasClient } from 'atlas-client';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Env } from 'smart-config';
+
+/**
+ * How a service finds Atlas. These are read from the environment before the
+ * config loads (the config itself comes partly from Atlas):
+ * `SMART_ATLAS_URL`, `SMART_ATLAS_TOKEN`, `SMART_ATLAS_REQUIRED`,
+ * `SMART_ATLAS_CACHE_DIR`, `SMART_ATLAS_TTL_SECONDS`, `SMART_ATLAS_ADVERTISE_HOST`.
+ */
+export interface AtlasSettings {
+  readonly url: string;
+  readonly token: string | undefined;
+  readonly required: boolean;
+  readonly cacheDir: string;
+  readonly ttlSeconds: number;
+  readonly advertiseHost: string | undefined;
+}
+
+/** The Atlas settings from the environment, or undefined when `SMART_ATLAS_URL` is unset. */
+export function atlasSettings(env: Env, root: string): AtlasSettings | undefined {
+  const url = env.SMART_ATLAS_URL;
+  if (!url) return undefined;
+  const ttl = Number(env.SMART_ATLAS_TTL_SECONDS ?? 15);
+  return {
+    url,
+    token: env.SMART_ATLAS_TOKEN,
+    required: env.SMART_ATLAS_REQUIRED === 'true',
+    cacheDir: resolve(root, env.SMART_ATLAS_CACHE_DIR ?? '.smart/atlas'),
+    ttlSeconds: Number.isInteger(ttl) && ttl > 0 ? ttl : 15,
+    advertiseHost: env.SMART_ATLAS_ADVERTISE_HOST,
+  };
+}
+
+/** A client for these settings. */
+export function atlasClientFor(settings: AtlasSettings): AtlasClient {
+  return createAtlasClient({ url: settings.url, token: settings.token, cacheDir: settings.cacheDir });
+}
+
+// The address others reach this instance at: the listen host when it is a
+// specific one, else this machine's first external IPv4 address.
+function advertisedHost(listenHost: string): string {
+  if (listenHost !== '0.0.0.0' && listenHost !== '::') return listenHost;
+  for (const addresses of Object.values(networkInterfaces())) {
+    const external = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (external) return external.address;
+  }
+  return '127.0.0.1';
+}
+
+interface RegistrationOptions {
+  readonly client: AtlasClient;
+  readonly settings: AtlasSettings;
+  readonly listenHost: string;
+}
+
+/**
+ * Self-registration: once the server listens, register in Atlas and
+ * heartbeat at a third of the TTL; deregister first thing on shutdown; a
+ * non-critical `atlas` readiness check. Atlas being down never stops the
+ * service: it logs once per outage and keeps trying.
+ */
+export const atlasRegistration = fp(
+  async function atlasRegistration(app: FastifyInstance, options: RegistrationOptions) {
+    const { client, settings } = options;
+    let heartbeat: NodeJS.Timeout | undefined;
+    let failing = false;
+
+    const registration = () => {
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      return {
+        service: app.serviceInfo.name,
+        id: app.serviceInfo.instanceId,
+        realm: app.realm,
+        host: settings.advertiseHost ?? advertisedHost(options.listenHost),
+        port,
+        version: app.serviceInfo.version,
+        metadata: { pid: process.pid },
+        ttlSeconds: settings.ttlSeconds,
+      };
+    };
+    const beat = async () => {
+      try {
+        await client.register(registration());
+        if (failing) app.log.info('registered in Atlas again');
+        failing = false;
+      } catch (err) {
+        if (!failing)
+          app.log.warn({ err: { message: (err as Error).message } }, 'could not register in Atlas: retrying');
+        failing = true;
+      }
+    };
+
+    app.healthCheck('atlas', () => client.ping(), { critical: false });
+    app.addHook('onListen', async () => {
+      await beat();
+      if (!failing)
+        app.log.info({ instance: app.serviceInfo.instanceId, ttlSeconds: settings.ttlSeconds }, 'registered in Atlas');
+      heartbeat = setInterval(beat, (settings.ttlSeconds * 1_000) / 3);
+      heartbeat.unref();
+    });
+    app.preShutdown.push(async () => {
+      clearInterval(heartbeat);
+      heartbeat = undefined;
+      await client.deregister(app.serviceInfo.name, app.serviceInfo.instanceId).catch(() => {});
+      app.log.info('deregistered from Atlas');
+    });
+    app.addHook('onClose', async () => {
+      clearInterval(heartbeat);
+      await client.close();
+    });
+  },
+  { name: 'smart-atlas-registration', dependencies: ['smart-health'] },
+);
