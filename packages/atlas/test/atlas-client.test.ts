@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AtlasClientError, type ConfigSnapshot, createAtlasClient, type Instance } from 'atlas-client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-// The real server, started the way Atlas's own tests start it.
-import { ADMIN_TOKEN, createToken, freshDatabase, startAtlas } from '../../atlas/test/helper.ts';
-import { type AtlasClientError, type ConfigSnapshot, createAtlasClient, type Instance } from '../src/index.ts';
+import { createAtlas } from '../src/index.ts';
+import { ADMIN_TOKEN, createToken, freshDatabase, startAtlas } from './helper.ts';
 
 let url: string;
 let cacheDir: string;
@@ -147,7 +147,6 @@ describe('atlas-client', () => {
 
 /** Starts an Atlas listening on a given port (for "Atlas came back" tests). */
 async function startAtlasOnPort(db: string, port: number): Promise<string> {
-  const { createAtlas } = await import('smart-atlas');
   const atlas = await createAtlas({
     realm: 'testing',
     env: {
