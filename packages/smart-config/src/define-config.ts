@@ -29,7 +29,7 @@ export type DeepReadonly<T> = T extends Secret<unknown> | Date | ((...args: neve
 
 type WithSecrets<V, D> =
   D extends SecretPlaceholder<unknown>
-    ? Secret<NonNullable<V>> | Extract<V, undefined>
+    ? Secret<Exclude<V, undefined>> | Extract<V, undefined>
     : V extends readonly unknown[]
       ? V
       : V extends Record<string, unknown>

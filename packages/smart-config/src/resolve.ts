@@ -74,6 +74,12 @@ function pick(input: ResolveInput, key: ConfigKey, layers: readonly Layer[]): Pi
   return { provenance: { winner: undefined, overridden }, issue, missingSecret: true };
 }
 
+function secretMessage(issue: z.core.$ZodIssue): string {
+  const bound =
+    'minimum' in issue ? ` (minimum ${issue.minimum})` : 'maximum' in issue ? ` (maximum ${issue.maximum})` : '';
+  return `invalid value: ${issue.code.replaceAll('_', ' ')}${bound} (a secret: the value is not shown)`;
+}
+
 function keyForPath(keys: readonly ConfigKey[], path: readonly PropertyKey[]): ConfigKey | undefined {
   return keys.find((key) => key.path.length <= path.length && key.path.every((segment, i) => segment === path[i]));
 }
@@ -89,8 +95,9 @@ function schemaIssues(
     const key = keyForPath(input.keys, issue.path);
     const name = key?.key ?? issue.path.map(String).join('.');
     if (reported.has(name)) continue;
-    // A custom refinement's message is the user's text and may quote the input.
-    const message = key?.secret && issue.code === 'custom' ? 'failed a custom check' : issue.message;
+    // Any message can quote the input (custom checks, `error` functions, a
+    // customError map): for a secret, say only which kind of check failed.
+    const message = key?.secret ? secretMessage(issue) : issue.message;
     const layer = (key && provenance.get(key.key)?.winner?.layer) ?? 'unset';
     issues.push({ key: name, layer, message, envVar: key?.envVar });
   }
@@ -117,7 +124,15 @@ export function resolve(input: ResolveInput, layers: readonly Layer[]): Resoluti
     if (winner) setPath(merged, key.path, deepClone(winner.value));
   }
 
-  const parsed = input.schema.safeParse(merged);
+  let parsed: ReturnType<z.ZodType['safeParse']>;
+  try {
+    parsed = input.schema.safeParse(merged);
+  } catch (err) {
+    // A transform or refinement threw: report it without its message, which may quote a secret.
+    const name = err instanceof Error ? err.name : typeof err;
+    issues.push({ key: '', layer: 'schema', message: `a transform or check in the schema threw ${name}` });
+    return { ok: false, issues, onlyMissingSecrets: false };
+  }
   if (!parsed.success) {
     issues.push(...schemaIssues(input, parsed.error, provenance, new Set(issues.map((issue) => issue.key))));
   }

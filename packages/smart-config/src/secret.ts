@@ -40,11 +40,6 @@ export class Secret<T = string> {
   [inspectSymbol](): string {
     return REDACTED;
   }
-
-  /** True when both hold the same value (compared as JSON). */
-  static same(a: Secret<unknown>, b: Secret<unknown>): boolean {
-    return a === b || JSON.stringify(a.#value) === JSON.stringify(b.#value);
-  }
 }
 
 /** Options of a `secret()` placeholder. */

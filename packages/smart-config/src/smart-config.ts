@@ -165,6 +165,17 @@ export class SmartConfig<T> {
   }
 
   #update(index: number, values: Tree): void {
+    try {
+      this.#apply(index, values);
+    } catch (err) {
+      // Whatever goes wrong with an update is the config's problem, not the source's.
+      const name = (this.#layers[index] as Layer).name;
+      const issue = { key: '', layer: name, message: `the update could not be applied: ${(err as Error).name}` };
+      this.#emit('error', new UpdateRejectedError(name, [issue]));
+    }
+  }
+
+  #apply(index: number, values: Tree): void {
     if (this.#closed) return;
     const name = (this.#layers[index] as Layer).name;
     if (!isPlainObject(values)) {
@@ -201,7 +212,8 @@ export class SmartConfig<T> {
       try {
         listener(payload);
       } catch (err) {
-        // A listener's bug must not break the source that delivered the update.
+        // The update is applied and the other listeners still run; the bug
+        // surfaces as an uncaught exception, as it would from an EventEmitter.
         queueMicrotask(() => {
           throw err;
         });
@@ -213,6 +225,12 @@ export class SmartConfig<T> {
 function checkOptions(options: LoadConfigOptions, env: Env): { realm: string; sources: readonly ConfigSource[] } {
   if (!options || typeof options.service !== 'string' || !SERVICE_PATTERN.test(options.service)) {
     throw new InvalidOptionError(`service must be a kebab-case name matching ${SERVICE_PATTERN}`);
+  }
+  // Forgetting SMART_REALM in production would quietly select local, with its development secrets.
+  if (options.realm === undefined && env.SMART_REALM === undefined && env.NODE_ENV === 'production') {
+    throw new InvalidOptionError(
+      'NODE_ENV is production but SMART_REALM is not set: set SMART_REALM (local is for development)',
+    );
   }
   const realm = options.realm ?? env.SMART_REALM ?? 'local';
   if (!REALM_PATTERN.test(realm)) throw new InvalidOptionError(`realm "${realm}" must match ${REALM_PATTERN}`);
