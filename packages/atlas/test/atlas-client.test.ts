@@ -135,6 +135,8 @@ describe('atlas-client', () => {
     const { atlas: server, base } = await startAtlas(url);
     await client(base).setConfig('ledger', 'testing', 'currency', 'EUR');
     await client(base).getConfig('ledger', 'testing');
+    await client(base).register({ service: 'ledger', id: 'l-1', realm: 'testing', host: '127.0.0.1', port: 7001 });
+    await client(base).instances('ledger', 'testing');
     await server.close();
     const later = client(base);
     await expect(later.getConfig('ledger', 'testing')).rejects.toMatchObject({
@@ -142,6 +144,7 @@ describe('atlas-client', () => {
     });
     expect((await later.lastKnownConfig('ledger', 'testing'))?.values).toEqual({ currency: 'EUR' });
     expect(await later.lastKnownConfig('nothing', 'testing')).toBeUndefined();
+    expect((await later.lastKnownInstances('ledger', 'testing'))?.map((i) => i.url)).toEqual(['http://127.0.0.1:7001']);
   });
 });
 

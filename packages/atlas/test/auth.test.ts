@@ -102,6 +102,18 @@ const CASES: Case[] = [
     expect: { none: 401, admin: 204, orders: 403, billing: 403, catalog: 403, ordersProd: 403, adminProd: 403 },
   },
   {
+    name: 'unset every key of a service',
+    method: 'DELETE',
+    path: '/v1/config/scratch/testing',
+    expect: { none: 401, admin: 204, orders: 403, billing: 403, catalog: 403, ordersProd: 403, adminProd: 403 },
+  },
+  {
+    name: 'revoke a token',
+    method: 'DELETE',
+    path: '/v1/tokens/00000000-0000-0000-0000-000000000000',
+    expect: { none: 401, admin: 404, orders: 403, billing: 403, catalog: 403, ordersProd: 403, adminProd: 403 },
+  },
+  {
     name: 'create a token',
     method: 'POST',
     path: '/v1/tokens',
@@ -138,7 +150,7 @@ describe('auth', () => {
         });
         seen.push(`${testCase.name} as ${who}: ${res.status}`);
         wanted.push(`${testCase.name} as ${who}: ${testCase.expect[who]}`);
-        if (res.status >= 400) expect(res.body.code).toMatch(/^SMART_ATLAS_(UNAUTHORIZED|FORBIDDEN)$/);
+        if (res.status >= 400) expect(res.body.code).toMatch(/^SMART_ATLAS_(UNAUTHORIZED|FORBIDDEN|NOT_FOUND)$/);
         // Re-create what a permitted delete removed, so the next caller meets the same state.
         if (testCase.method === 'PUT' && testCase.path.endsWith('feature.x') && res.status === 204) break;
       }
