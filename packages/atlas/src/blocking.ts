@@ -68,11 +68,21 @@ export async function blockingRead<T>(
     const wanted = query.wait === undefined ? options.maxWaitMs : (parseWait(query.wait) ?? options.maxWaitMs);
     const capped = Math.min(wanted, options.maxWaitMs);
     const jitter = Math.floor(Math.random() * (capped / 16));
-    // Subscribe first, then look again: a write that landed in between returns at once.
-    const change = changeOf(options.store, new Set(topics), capped + jitter, reply);
-    if ((await options.store.index(topics)) <= query.index) await change.promise;
-    else change.cancel();
-    current = await options.store.index(topics);
+    // Wait until the index moves past the one asked for, or the time is up;
+    // a wake-up that did not move it (another topic's write, a lost race) waits on.
+    const deadline = Date.now() + capped + jitter;
+    let gone = false;
+    reply.raw.once('close', () => {
+      gone = true;
+    });
+    while (current <= query.index && Date.now() < deadline && !gone) {
+      // Subscribe first, then look again: a write that landed in between returns at once.
+      const change = changeOf(options.store, new Set(topics), deadline - Date.now(), reply);
+      current = await options.store.index(topics);
+      if (current <= query.index) await change.promise;
+      else change.cancel();
+      current = await options.store.index(topics);
+    }
   }
   const data = await read();
   reply.header(INDEX_HEADER, String(Math.max(current, 1)));

@@ -1,18 +1,10 @@
+import { SmartServiceError } from 'smart-service';
+
 /**
  * Atlas's errors. Each becomes a problem+json response with its status
  * (through smart-service's error handler); callers match `code`.
  */
-export class AtlasError extends Error {
-  readonly code: string;
-  readonly statusCode: number;
-
-  constructor(code: string, statusCode: number, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-    this.statusCode = statusCode;
-  }
-}
+export class AtlasError extends SmartServiceError {}
 
 export const codes = {
   unauthorized: 'SMART_ATLAS_UNAUTHORIZED',

@@ -4,7 +4,7 @@ import { blockingQuerySchema, blockingRead } from '../blocking.ts';
 import { notFound } from '../errors.ts';
 import type { SecretBox } from '../secret-box.ts';
 import { type ConfigRow, topics } from '../store.ts';
-import { CONFIG_KEY, REALM, type RouteContext, SERVICE } from './shared.ts';
+import { auditEntry, CONFIG_KEY, REALM, type RouteContext, SERVICE } from './shared.ts';
 
 const GLOBAL = '_global';
 
@@ -114,13 +114,7 @@ export async function configRoutes(app: FastifyInstance, context: RouteContext &
         updatedAt: Date.now(),
         updatedBy: request.principal.actor,
       });
-      await store.audit({
-        at: Date.now(),
-        actor: request.principal.actor,
-        action: secret ? 'config.set-secret' : 'config.set',
-        target: `${service}/${realm}`,
-        key,
-      });
+      await store.audit(auditEntry(request, secret ? 'config.set-secret' : 'config.set', `${service}/${realm}`, key));
       return reply.code(204).send();
     },
   );
@@ -130,13 +124,7 @@ export async function configRoutes(app: FastifyInstance, context: RouteContext &
     checkAdmin(request.principal, realm);
     const deleted = await store.deleteConfig(service, realm, key);
     if (deleted.length === 0) throw notFound(`config key ${service}/${realm}/${key}`);
-    await store.audit({
-      at: Date.now(),
-      actor: request.principal.actor,
-      action: 'config.unset',
-      target: `${service}/${realm}`,
-      key,
-    });
+    await store.audit(auditEntry(request, 'config.unset', `${service}/${realm}`, key));
     return reply.code(204).send();
   });
 
@@ -145,13 +133,7 @@ export async function configRoutes(app: FastifyInstance, context: RouteContext &
     checkAdmin(request.principal, realm);
     const deleted = await store.deleteConfig(service, realm, undefined);
     for (const key of deleted) {
-      await store.audit({
-        at: Date.now(),
-        actor: request.principal.actor,
-        action: 'config.unset',
-        target: `${service}/${realm}`,
-        key,
-      });
+      await store.audit(auditEntry(request, 'config.unset', `${service}/${realm}`, key));
     }
     return reply.code(204).send();
   });

@@ -3,7 +3,7 @@ import { checkAdmin, checkInstanceWriter, checkRealm } from '../auth.ts';
 import { blockingQuerySchema, blockingRead } from '../blocking.ts';
 import { notFound } from '../errors.ts';
 import { type InstanceRecord, topics } from '../store.ts';
-import { INSTANCE_ID, REALM, type RouteContext, SERVICE } from './shared.ts';
+import { auditEntry, INSTANCE_ID, REALM, type RouteContext, SERVICE } from './shared.ts';
 
 const instanceParams = {
   type: 'object',
@@ -117,13 +117,9 @@ export async function instanceRoutes(app: FastifyInstance, context: RouteContext
       checkAdmin(request.principal, existing.realm);
       const { disabled } = request.body as { disabled: boolean };
       const updated = await store.setDisabled(service, id, disabled);
-      await store.audit({
-        at: Date.now(),
-        actor: request.principal.actor,
-        action: disabled ? 'instance.disable' : 'instance.enable',
-        target: `${service}/${id}`,
-        key: null,
-      });
+      await store.audit(
+        auditEntry(request, disabled ? 'instance.disable' : 'instance.enable', `${service}/${id}`, null),
+      );
       return { ...instanceView(updated as InstanceRecord), disabled };
     },
   );

@@ -1,4 +1,5 @@
-import type { AtlasStore } from '../store.ts';
+import type { FastifyRequest } from 'fastify';
+import type { AtlasStore, AuditEntry } from '../store.ts';
 
 /** What every route module gets. */
 export interface RouteContext {
@@ -19,3 +20,13 @@ export const serviceParams = {
   required: ['service'],
   properties: { service: { type: 'string', pattern: SERVICE } },
 } as const;
+
+/** An audit entry for what this request did: who (the token's name), when, what, never a value. */
+export function auditEntry(
+  request: FastifyRequest,
+  action: string,
+  target: string,
+  key: string | null = null,
+): AuditEntry {
+  return { at: Date.now(), actor: request.principal.actor, action, target, key };
+}

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { checkAdmin, hashToken, newToken } from '../auth.ts';
 import { badRequest, forbidden, notFound } from '../errors.ts';
 import type { TokenScope } from '../store.ts';
-import { REALM, type RouteContext } from './shared.ts';
+import { auditEntry, REALM, type RouteContext } from './shared.ts';
 
 /** Tokens (admin only) and the audit trail. */
 export async function tokenRoutes(app: FastifyInstance, { store }: RouteContext) {
@@ -45,13 +45,7 @@ export async function tokenRoutes(app: FastifyInstance, { store }: RouteContext)
         revokedAt: null,
       };
       await store.putToken(record);
-      await store.audit({
-        at: record.createdAt,
-        actor: request.principal.actor,
-        action: 'token.create',
-        target: record.id,
-        key: body.name,
-      });
+      await store.audit(auditEntry(request, 'token.create', record.id, body.name));
       const { hash: _hash, ...visible } = record;
       return reply.code(201).send({ ...visible, token });
     },
@@ -62,13 +56,7 @@ export async function tokenRoutes(app: FastifyInstance, { store }: RouteContext)
       throw forbidden('only an admin of every realm may revoke tokens');
     const { id } = request.params as { id: string };
     if (!(await store.revokeToken(id, Date.now()))) throw notFound(`token ${id}`);
-    await store.audit({
-      at: Date.now(),
-      actor: request.principal.actor,
-      action: 'token.revoke',
-      target: id,
-      key: null,
-    });
+    await store.audit(auditEntry(request, 'token.revoke', id, null));
     return reply.code(204).send();
   });
 
