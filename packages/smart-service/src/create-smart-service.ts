@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import sensible from '@fastify/sensible';
+import type { AtlasClient } from 'atlas-client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import {
@@ -9,14 +10,16 @@ import {
   type ConfigSource,
   type Env,
   type InferConfig,
+  isSecret,
   loadConfig,
+  type Secret,
   type SmartConfig,
 } from 'smart-config';
 import { trackApp } from './context.ts';
 import { FeatureDisabledError, InvalidServiceOptionError, MissingSettingError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { accessLog } from './plugins/access-log.ts';
-import { atlasClientFor, atlasRegistration, atlasSettings } from './plugins/atlas.ts';
+import { type AtlasSettings, atlasClientFor, atlasRegistration, atlasSettings } from './plugins/atlas.ts';
 import { bugsnag } from './plugins/bugsnag.ts';
 import { type DbOptions, db } from './plugins/db.ts';
 import { drain } from './plugins/drain.ts';
@@ -94,6 +97,11 @@ declare module 'fastify' {
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 
+// A service secret's value; a service may also give it as a plain default (a local URL).
+function revealed(value: Secret<string> | string | undefined): string | undefined {
+  return isSecret(value) ? (value.reveal() as string) : value;
+}
+
 // What `app.db` / `app.redis` do in a service that has none: say how to get one.
 function disabled(feature: 'db' | 'redis'): () => never {
   return () => {
@@ -107,7 +115,7 @@ function dbOptions(
   root: string,
   wanted: boolean | undefined,
 ): DbOptions | undefined {
-  const url = config.db.url?.reveal();
+  const url = revealed(config.db.url);
   if (!(wanted ?? url !== undefined)) return undefined;
   if (!url && realm !== 'local')
     throw new MissingSettingError('db.url', 'SMART_DB__URL', 'this service uses a database');
@@ -121,7 +129,7 @@ function dbOptions(
 }
 
 function redisOptions(config: ServiceConfig, realm: string, wanted: boolean | undefined): RedisOptions | undefined {
-  const url = config.redis.url?.reveal();
+  const url = revealed(config.redis.url);
   if (!(wanted ?? url !== undefined)) return undefined;
   if (!url && realm !== 'local')
     throw new MissingSettingError('redis.url', 'SMART_REDIS__URL', 'this service uses Redis');
@@ -203,7 +211,8 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   app.decorate('realm', realm);
   app.decorate('serviceInfo', Object.freeze({ name, version, instanceId: randomUUID() }));
   app.decorate('smartConfig', smartConfig as SmartConfig<unknown>);
-  app.decorate('config', { getter: () => smartConfig.value });
+  // Typed through `Register` where users declare it; the value is the loaded config either way.
+  app.decorate('config', { getter: () => smartConfig.value as unknown as AppConfig });
   app.decorate('preShutdown', []);
   app.decorate('shutdown', gracefulShutdown(app, config.shutdown, app.preShutdown));
   let uninstallSignalHandlers: (() => void) | undefined;
@@ -225,6 +234,30 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
     logger.flush();
   });
 
+  try {
+    await registerPlugins(app, { name, version, realm, config, atlas, atlasClient, dbSettings, redisSettings });
+  } catch (err) {
+    // A half-built app (a failed migration, say) must not stay alive or hold sockets.
+    await app.close().catch(() => {});
+    throw err;
+  }
+  return app as unknown as SmartService<SmartServiceConfig<Def>>;
+}
+
+interface Parts {
+  readonly name: string;
+  readonly version: string;
+  readonly realm: string;
+  readonly config: ServiceConfig;
+  readonly atlas: AtlasSettings | undefined;
+  readonly atlasClient: AtlasClient | undefined;
+  readonly dbSettings: DbOptions | undefined;
+  readonly redisSettings: RedisOptions | undefined;
+}
+
+// The composition: one plugin per feature, in dependency order.
+async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void> {
+  const { name, version, realm, config, atlas, atlasClient, dbSettings, redisSettings } = parts;
   await app.register(sensible);
   await app.register(requestContext);
   await app.register(accessLog);
@@ -248,5 +281,4 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
     app.decorate('db', { getter: disabled('db') });
     app.decorate('migrate', disabled('db'));
   }
-  return app as unknown as SmartService<SmartServiceConfig<Def>>;
 }

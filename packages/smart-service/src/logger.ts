@@ -4,16 +4,26 @@ const SENSITIVE = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-k
 const REDACTED = '[redacted]';
 
 // Header names arrive in any case when users log their own objects, and
-// pino's path-based redaction is case-sensitive: walk the (small) object.
+// pino's path-based redaction is case-sensitive: walk the (small) object,
+// through arrays and serialized errors (whose prototype is not Object's).
 function redactHeaders(value: unknown, depth: number): unknown {
-  if (depth > 4 || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  if (depth > 5 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => redactHeaders(item, depth + 1));
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof Map || value instanceof Set) return value;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function' && !(value instanceof Error)) return value; // secrets, URLs
   let copy: Record<string, unknown> | undefined;
   for (const [key, item] of Object.entries(value)) {
     const next = SENSITIVE.test(key) ? REDACTED : redactHeaders(item, depth + 1);
     if (next !== item) {
-      copy ??= { ...value };
-      copy[key] = next;
+      // Keep the prototype and every property: a serialized error keeps its fields.
+      copy ??= Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as Record<
+        string,
+        unknown
+      >;
+      Object.defineProperty(copy, key, { value: next, enumerable: true, writable: true, configurable: true });
     }
   }
   return copy ?? value;

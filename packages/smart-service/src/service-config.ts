@@ -110,6 +110,17 @@ function mergeTrees(base: object, extra: object): Record<string, unknown> {
   return out;
 }
 
+// `tree` minus every leaf that `taken` sets.
+function withoutKeysOf(tree: object, taken: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(tree)) {
+    const other = (taken as Record<string, unknown>)[key];
+    if (other === undefined) out[key] = value;
+    else if (isPlain(value) && isPlain(other)) out[key] = withoutKeysOf(value, other);
+  }
+  return out;
+}
+
 function isPlain(value: unknown): value is object {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
@@ -119,7 +130,11 @@ function isPlain(value: unknown): value is object {
  * key, the service's own definition wins (schema, default and realm override).
  */
 export function withServiceKeys(definition: ConfigDefinition | undefined): ConfigDefinition {
-  const realms: Record<string, object> = { ...serviceRealms };
+  const realms: Record<string, object> = {};
+  // Our realm overrides only fill in what the service's own defaults leave open.
+  for (const [realm, overrides] of Object.entries(serviceRealms)) {
+    realms[realm] = withoutKeysOf(overrides, (definition?.defaults as object | undefined) ?? {});
+  }
   for (const [realm, overrides] of Object.entries(definition?.realms ?? {})) {
     realms[realm] = mergeTrees(realms[realm] ?? {}, overrides);
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Generated, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentApp } from '../src/index.ts';
 import { build, eventually, freshDatabase } from './helper.ts';
 
 const MIGRATIONS = {

@@ -27,6 +27,19 @@ export const accessLog = fp(
       );
       done();
     });
+    app.addHook('onRequestAbort', (request, done) => {
+      request.log.info(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? null,
+          path: pathOf(request.url),
+          status: 499,
+          aborted: true,
+        },
+        'request aborted by the client',
+      );
+      done();
+    });
   },
   { name: 'smart-access-log' },
 );

@@ -10,6 +10,8 @@ export interface BugsnagOptions {
   readonly service: string;
   readonly version: string;
   readonly realm: string;
+  /** The longest `close()` waits for reports still being sent. Default 3 s. */
+  readonly flushTimeoutMs?: number;
 }
 
 declare module 'fastify' {
@@ -56,6 +58,10 @@ export const bugsnag = fp(
         releaseStage: options.realm,
         autoDetectErrors: false,
         autoTrackSessions: false,
+        // No automatic breadcrumbs: the console plugin would send whatever was
+        // printed (secrets included) and wrap the global console for good.
+        enabledBreadcrumbTypes: [],
+        redactedKeys: [/authorization/i, /cookie/i, /password/i, /secret/i, /token/i, /api[-_]?key/i],
         logger: null,
         metadata: { service: { name: options.service } },
       });
@@ -77,8 +83,16 @@ export const bugsnag = fp(
       void sent.finally(() => pending.delete(sent));
     });
 
+    // Reports still being sent are awaited, but never longer than this:
+    // Bugsnag's own requests have no timeout.
     app.addHook('onClose', async () => {
-      await Promise.all(pending);
+      if (pending.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.flushTimeoutMs ?? 3_000);
+      });
+      await Promise.race([Promise.all(pending), limit]);
+      clearTimeout(timer);
     });
   },
   { name: 'smart-bugsnag' },

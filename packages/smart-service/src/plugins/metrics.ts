@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Gauge, Histogram, type LabelValues, Registry } from 'prom-client';
 
@@ -55,15 +55,25 @@ export const metrics = fp(
     }
 
     app.decorate('metrics', registry);
-    app.addHook('onRequest', (_request, _reply, done) => {
+    const startedAt = new WeakMap<FastifyRequest, number>();
+    app.addHook('onRequest', (request, _reply, done) => {
       inFlight++;
+      startedAt.set(request, performance.now());
       done();
     });
-    app.addHook('onResponse', (request, reply, done) => {
+    const observe = (request: FastifyRequest, status: number, seconds: number) => {
       inFlight--;
       // Unmatched URLs share one label so a scan cannot explode the series count.
       const route = request.routeOptions.url ?? 'unmatched';
-      childFor({ method: request.method, route, status: reply.statusCode }).observe(reply.elapsedTime / 1000);
+      childFor({ method: request.method, route, status }).observe(seconds);
+    };
+    app.addHook('onResponse', (request, reply, done) => {
+      observe(request, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+    // A client that hangs up gets no response: count it as 499 (nginx's "client closed request").
+    app.addHook('onRequestAbort', (request, done) => {
+      observe(request, 499, (performance.now() - (startedAt.get(request) ?? performance.now())) / 1000);
       done();
     });
 

@@ -66,15 +66,29 @@ export function problemFor(err: ThrownError, request: FastifyRequest, options: P
       exposed || !options.production
         ? err.message
         : 'An internal error occurred. Quote the request id when reporting it.',
+    // An error's own code is shown only when it also chose a status: a bare
+    // `code` is an internal detail (a Postgres SQLSTATE, ECONNREFUSED).
     code: err.validation
       ? problemCodes.validation
-      : (err.code ?? (status >= 500 ? problemCodes.internal : codeFor(status))),
+      : err.code && (err.statusCode ?? err.status) !== undefined
+        ? err.code
+        : status >= 500
+          ? problemCodes.internal
+          : codeFor(status),
     requestId: request.id,
     service: options.service,
   };
   if (err.validation) body.errors = fieldsOf(err);
   if (!options.production && status >= 500 && err.stack) body.stack = err.stack;
   return body as Problem;
+}
+
+// `throw null`, `throw 'text'`, `Promise.reject()`: make an Error of it so
+// every path below (status, detail, logging, Bugsnag) can rely on one.
+function asError(thrown: unknown): ThrownError {
+  if (thrown instanceof Error) return thrown as ThrownError;
+  const text = typeof thrown === 'string' ? thrown : `a non-Error value was thrown: ${String(thrown)}`;
+  return new Error(text) as ThrownError;
 }
 
 function send(reply: FastifyReply, problem: Problem) {
@@ -89,7 +103,8 @@ function send(reply: FastifyReply, problem: Problem) {
  */
 export const problemErrors = fp(
   async function problemErrors(app: FastifyInstance, options: ProblemErrorOptions) {
-    app.setErrorHandler((err: ThrownError, request, reply) => {
+    app.setErrorHandler((thrown: unknown, request, reply) => {
+      const err = asError(thrown);
       const problem = problemFor(err, request, options);
       if (problem.status >= 500) {
         request.log.error({ err }, 'request failed');
