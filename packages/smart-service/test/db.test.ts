@@ -131,6 +131,8 @@ describe('db on Postgres', () => {
       code: 'SMART_SERVICE_MIGRATION_FAILED',
       message: expect.stringContaining('0001_broken'),
     });
+    // The half-built app was closed: it is not the current app of the process.
+    expect(() => currentApp()).toThrow(/no smart service/);
   });
 });
 
