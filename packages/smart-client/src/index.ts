@@ -1,0 +1,37 @@
+/**
+ * smart-client: service:// calls that survive their upstreams.
+ *
+ * @example
+ * import { createClient, staticResolver } from 'smart-client';
+ * const client = createClient({ resolver: staticResolver({ pricing: ['http://127.0.0.1:3002'] }) });
+ * const price = await client.get<{ cost: number }>('service://pricing/price?n=42');
+ */
+export { type Balancer, createBalancer } from './balancer.ts';
+export {
+  codes,
+  errorCodes,
+  HttpError,
+  type RemoteCause,
+  RemoteError,
+  SmartClientError,
+} from './errors.ts';
+export {
+  atlasResolver,
+  chainResolver,
+  type Endpoint,
+  envResolver,
+  type ServiceResolver,
+  staticResolver,
+} from './resolvers.ts';
+export { parseServiceUrl, type ServiceTarget } from './service-url.ts';
+export {
+  CALLER_HEADER,
+  type CallContext,
+  type CallInit,
+  type ClientOptions,
+  childTraceparent,
+  createClient,
+  DEADLINE_HEADER,
+  type JsonCallOptions,
+  SmartClient,
+} from './smart-client.ts';

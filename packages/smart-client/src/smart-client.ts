@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import { Agent, type Dispatcher } from 'undici';
+import { type Balancer, createBalancer } from './balancer.ts';
+import {
+  codes,
+  deadlineExceeded,
+  HttpError,
+  noInstances,
+  notAllowed,
+  type RemoteCause,
+  RemoteError,
+  SmartClientError,
+  unavailable,
+} from './errors.ts';
+import { envResolver, type ServiceResolver } from './resolvers.ts';
+import { parseServiceUrl } from './service-url.ts';
+
+/** Headers every call made inside a request carries on. */
+export interface CallContext {
+  readonly requestId?: string | undefined;
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
+  /** The calling service's name (`x-smart-caller`). */
+  readonly caller?: string | undefined;
+  /** The incoming request's deadline, epoch ms. */
+  readonly deadline?: number | undefined;
+}
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** The realm to resolve services in; default `SMART_REALM`, then `local`. */
+  readonly realm?: string;
+  /** How `service://` names are resolved; default the environment (`SMART_SERVICE_<NAME>_URL`). */
+  readonly resolver?: ServiceResolver;
+  /**
+   * Hosts a call may reach (names, or patterns). Default: any host but
+   * link-local addresses (169.254.0.0/16, fe80::/10), where cloud metadata
+   * services live; a poisoned registry entry cannot point a call there.
+   */
+  readonly allowedHosts?: readonly (string | RegExp)[];
+  /** A call's timeout when it names none. Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Supplies the current request's headers to carry on (smart-service sets it). */
+  readonly context?: () => CallContext | undefined;
+  /** `p2c` (power of two choices on outstanding requests, default) or `round-robin`. */
+  readonly balancing?: 'p2c' | 'round-robin';
+  /** Connections kept per upstream origin. Default 128. */
+  readonly connections?: number;
+}
+
+/** `RequestInit` plus a per-call timeout. */
+export interface CallInit extends Omit<RequestInit, 'body'> {
+  readonly body?: string | Uint8Array | null;
+  /** This call's timeout in ms (the incoming request's deadline still applies). */
+  readonly timeout?: number;
+}
+
+/** Options of the JSON helpers. */
+export interface JsonCallOptions {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeout?: number;
+  readonly signal?: AbortSignal;
+}
+
+export const DEADLINE_HEADER = 'x-smart-deadline';
+export const CALLER_HEADER = 'x-smart-caller';
+
+const isLinkLocal = (host: string) => /^169\.254\./.test(host) || /^\[?fe[89ab][0-9a-f]:/i.test(host);
+
+/** A W3C traceparent for an outgoing call: the same trace, a new parent id; a new trace when there is none. */
+export function childTraceparent(parent: string | undefined): string {
+  const match = parent && /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(parent);
+  const traceId = match ? (match[1] as string) : randomBytes(16).toString('hex');
+  const flags = match ? (match[2] as string) : '01';
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+}
+
+function headersOf(init: CallInit['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  new Headers(init ?? undefined).forEach((value, key) => {
+    out[key] = value;
+  });
+  return out;
+}
+
+interface Sent {
+  readonly response: Dispatcher.ResponseData;
+  readonly target: string;
+}
+
+/**
+ * The smart client: a fetch-compatible HTTP client that resolves
+ * `service://name/path` to a live instance, balances across instances,
+ * enforces deadlines and carries request id, trace context, caller and
+ * deadline into every call.
+ *
+ * @example
+ * const client = createClient({ resolver: atlasResolver(atlas) });
+ * const user = await client.get<User>('service://userstore/users/ann');
+ * const res = await client.fetch('service://pricing/price?n=42');
+ */
+export class SmartClient {
+  readonly realm: string;
+  readonly #resolver: ServiceResolver;
+  readonly #agent: Agent;
+  readonly #balancer: Balancer;
+  readonly #options: ClientOptions;
+
+  constructor(options: ClientOptions = {}) {
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
+      throw new SmartClientError(codes.invalidOption, 500, 'timeoutMs must be a positive number of milliseconds');
+    }
+    this.#options = options;
+    this.realm = options.realm ?? process.env.SMART_REALM ?? 'local';
+    this.#resolver = options.resolver ?? envResolver();
+    this.#agent = new Agent({ connections: options.connections ?? 128, keepAliveTimeout: 30_000 });
+    this.#balancer = createBalancer(options.balancing);
+  }
+
+  #allowed(origin: string): boolean {
+    const host = new URL(origin).hostname;
+    const list = this.#options.allowedHosts;
+    if (!list) return !isLinkLocal(host);
+    return list.some((pattern) => (typeof pattern === 'string' ? pattern === host : pattern.test(host)));
+  }
+
+  async #send(method: string, input: string | URL, init: CallInit): Promise<Sent> {
+    const target = parseServiceUrl(input);
+    const context = this.#options.context?.();
+    const now = Date.now();
+    const deadline = Math.min(
+      now + (init.timeout ?? this.#options.timeoutMs ?? 10_000),
+      context?.deadline ?? Number.POSITIVE_INFINITY,
+    );
+    const name = target?.service ?? new URL(String(input)).origin;
+    // A call whose deadline has passed fails here, before any socket opens.
+    if (deadline <= now) throw deadlineExceeded(`before calling ${name}`);
+
+    let origin: string;
+    let path: string;
+    let endpoint: { id: string; origin: string } | undefined;
+    if (target) {
+      const endpoints = await this.#resolver.resolve(target.service, this.realm);
+      if (!endpoints || endpoints.length === 0) throw noInstances(target.service, this.realm);
+      endpoint = this.#balancer.pick(endpoints);
+      origin = endpoint.origin;
+      path = target.path;
+    } else {
+      const url = new URL(String(input));
+      origin = url.origin;
+      path = `${url.pathname}${url.search}`;
+    }
+    if (!this.#allowed(origin)) throw notAllowed(origin);
+
+    const headers = headersOf(init.headers);
+    if (context?.requestId) headers['x-request-id'] ??= context.requestId;
+    headers.traceparent ??= childTraceparent(context?.traceparent);
+    if (context?.tracestate) headers.tracestate ??= context.tracestate;
+    if (context?.caller) headers[CALLER_HEADER] ??= context.caller;
+    headers[DEADLINE_HEADER] = String(deadline);
+
+    const timeout = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    if (endpoint) this.#balancer.start(endpoint);
+    try {
+      const response = await this.#agent.request({ origin, path, method, headers, body: init.body ?? null, signal });
+      return { response, target: name };
+    } catch (err) {
+      if (timeout.aborted) throw deadlineExceeded(`calling ${name}`);
+      if (init.signal?.aborted) throw err;
+      throw unavailable(name, err);
+    } finally {
+      if (endpoint) this.#balancer.finish(endpoint);
+    }
+  }
+
+  /** The WHATWG fetch signature and a standard `Response`; error statuses are returned, not thrown. */
+  async fetch(input: string | URL, init: CallInit = {}): Promise<Response> {
+    const { response } = await this.#send((init.method ?? 'GET').toUpperCase(), input, init);
+    const headers = new Headers();
+    for (const [key, value] of Object.entries(response.headers)) {
+      if (Array.isArray(value)) for (const item of value) headers.append(key, item);
+      else if (value !== undefined) headers.set(key, value);
+    }
+    const empty = [101, 204, 205, 304].includes(response.statusCode);
+    if (empty) response.body.resume();
+    return new Response(empty ? null : (response.body as unknown as ReadableStream), {
+      status: response.statusCode,
+      headers,
+    });
+  }
+
+  /**
+   * A JSON call: sends `body` as JSON, parses the answer, and throws a
+   * `RemoteError` for a problem+json error (an `HttpError` for others).
+   */
+  async request<T = unknown>(
+    method: string,
+    input: string | URL,
+    body?: unknown,
+    options: JsonCallOptions = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const { response, target } = await this.#send(method, input, {
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const text = await response.body.text();
+    const type = String(response.headers['content-type'] ?? '');
+    if (response.statusCode >= 400) {
+      if (type.startsWith('application/problem+json')) {
+        const problem = JSON.parse(text) as Partial<RemoteCause> & { title?: string };
+        throw new RemoteError({
+          service: problem.service ?? target,
+          status: response.statusCode,
+          code: problem.code ?? `HTTP_${response.statusCode}`,
+          detail: problem.detail ?? problem.title ?? '',
+          requestId: problem.requestId ?? (response.headers['x-request-id'] as string | undefined),
+          ...(problem.cause ? { cause: problem.cause } : {}),
+        });
+      }
+      throw new HttpError(String(input), response.statusCode, text.slice(0, 1_000));
+    }
+    if (!text) return undefined as T;
+    return (type.includes('json') ? JSON.parse(text) : text) as T;
+  }
+
+  get<T = unknown>(url: string | URL, options?: JsonCallOptions) {
+    return this.request<T>('GET', url, undefined, options);
+  }
+  post<T = unknown>(url: string | URL, body?: unknown, options?: JsonCallOptions) {
+    return this.request<T>('POST', url, body, options);
+  }
+  put<T = unknown>(url: string | URL, body?: unknown, options?: JsonCallOptions) {
+    return this.request<T>('PUT', url, body, options);
+  }
+  patch<T = unknown>(url: string | URL, body?: unknown, options?: JsonCallOptions) {
+    return this.request<T>('PATCH', url, body, options);
+  }
+  delete<T = unknown>(url: string | URL, options?: JsonCallOptions) {
+    return this.request<T>('DELETE', url, undefined, options);
+  }
+
+  /** Runs calls at once and waits for all; rejects with the first failure (the rest still finish). */
+  async all<T extends readonly (() => Promise<unknown>)[]>(
+    calls: T,
+  ): Promise<{ [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+    return Promise.all(calls.map((call) => call())) as Promise<{ [K in keyof T]: Awaited<ReturnType<T[K]>> }>;
+  }
+
+  /** Closes connections and the resolver's watches. */
+  async close(): Promise<void> {
+    await this.#resolver.close?.();
+    await this.#agent.close();
+  }
+}
+
+/** Creates a smart client. */
+export function createClient(options: ClientOptions = {}): SmartClient {
+  if (options.allowedHosts && !Array.isArray(options.allowedHosts)) {
+    throw new SmartClientError(codes.invalidOption, 500, 'allowedHosts must be an array of host names or patterns');
+  }
+  return new SmartClient(options);
+}
