@@ -23,6 +23,14 @@ export {
   type ServiceResolver,
   staticResolver,
 } from './resolvers.ts';
+export {
+  isRetryableError,
+  isRetryableStatus,
+  mayRetry,
+  RetryBudget,
+  type RetryOptions,
+  withRetries,
+} from './retry.ts';
 export { parseServiceUrl, type ServiceTarget } from './service-url.ts';
 export {
   CALLER_HEADER,

@@ -13,6 +13,7 @@ import {
   unavailable,
 } from './errors.ts';
 import { envResolver, type ServiceResolver } from './resolvers.ts';
+import { mayRetry, RetryBudget, type RetryOptions, withRetries } from './retry.ts';
 import { parseServiceUrl } from './service-url.ts';
 
 /** Headers every call made inside a request carries on. */
@@ -46,6 +47,8 @@ export interface ClientOptions {
   readonly balancing?: 'p2c' | 'round-robin';
   /** Connections kept per upstream origin. Default 128. */
   readonly connections?: number;
+  /** Retries: attempts, back-off and the budget per target service. */
+  readonly retry?: RetryOptions;
 }
 
 /** `RequestInit` plus a per-call timeout. */
@@ -105,6 +108,7 @@ export class SmartClient {
   readonly #agent: Agent;
   readonly #balancer: Balancer;
   readonly #options: ClientOptions;
+  readonly #budgets = new Map<string, RetryBudget>();
 
   constructor(options: ClientOptions = {}) {
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
@@ -136,21 +140,8 @@ export class SmartClient {
     // A call whose deadline has passed fails here, before any socket opens.
     if (deadline <= now) throw deadlineExceeded(`before calling ${name}`);
 
-    let origin: string;
-    let path: string;
-    let endpoint: { id: string; origin: string } | undefined;
-    if (target) {
-      const endpoints = await this.#resolver.resolve(target.service, this.realm);
-      if (!endpoints || endpoints.length === 0) throw noInstances(target.service, this.realm);
-      endpoint = this.#balancer.pick(endpoints);
-      origin = endpoint.origin;
-      path = target.path;
-    } else {
-      const url = new URL(String(input));
-      origin = url.origin;
-      path = `${url.pathname}${url.search}`;
-    }
-    if (!this.#allowed(origin)) throw notAllowed(origin);
+    const endpoints = target ? await this.#resolver.resolve(target.service, this.realm) : undefined;
+    if (target && (!endpoints || endpoints.length === 0)) throw noInstances(target.service, this.realm);
 
     const headers = headersOf(init.headers);
     if (context?.requestId) headers['x-request-id'] ??= context.requestId;
@@ -161,17 +152,48 @@ export class SmartClient {
 
     const timeout = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    if (endpoint) this.#balancer.start(endpoint);
+
+    // One attempt: the least loaded instance this call has not tried yet.
+    const attempt = async (tried: Set<string>) => {
+      const endpoint = endpoints ? this.#balancer.pick(endpoints, tried) : undefined;
+      const url = endpoint ? undefined : new URL(String(input));
+      const origin = endpoint?.origin ?? (url as URL).origin;
+      const path = target ? target.path : `${(url as URL).pathname}${(url as URL).search}`;
+      if (!this.#allowed(origin)) throw notAllowed(origin);
+      if (endpoint) this.#balancer.start(endpoint);
+      try {
+        const response = await this.#agent.request({ origin, path, method, headers, body: init.body ?? null, signal });
+        return { response, origin };
+      } catch (err) {
+        throw Object.assign(err as Error, { origin });
+      } finally {
+        if (endpoint) this.#balancer.finish(endpoint);
+      }
+    };
+
     try {
-      const response = await this.#agent.request({ origin, path, method, headers, body: init.body ?? null, signal });
+      const { response } = await withRetries(attempt, {
+        retryable: mayRetry(method, headers),
+        deadline,
+        budget: this.#budgetFor(name),
+        options: this.#options.retry ?? {},
+      });
       return { response, target: name };
     } catch (err) {
+      if (err instanceof SmartClientError) throw err;
       if (timeout.aborted) throw deadlineExceeded(`calling ${name}`);
       if (init.signal?.aborted) throw err;
       throw unavailable(name, err);
-    } finally {
-      if (endpoint) this.#balancer.finish(endpoint);
     }
+  }
+
+  #budgetFor(target: string): RetryBudget {
+    let budget = this.#budgets.get(target);
+    if (!budget) {
+      budget = new RetryBudget(this.#options.retry?.budget);
+      this.#budgets.set(target, budget);
+    }
+    return budget;
   }
 
   /** The WHATWG fetch signature and a standard `Response`; error statuses are returned, not thrown. */

@@ -1,0 +1,158 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
+
+/** How calls are retried (defaults after Envoy and Finagle). */
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 3. */
+  readonly maxAttempts?: number;
+  /** Full-jitter back-off: a random wait in [0, min(capMs, baseMs x 2^retry)]. Defaults 25 and 250 ms (Envoy's). */
+  readonly baseMs?: number;
+  readonly capMs?: number;
+  /** The retry budget per target service (Finagle's defaults): 20% of requests plus 10/s, over 10 s. */
+  readonly budget?: { readonly percent?: number; readonly minPerSecond?: number; readonly ttlSeconds?: number };
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const RETRY_STATUS = new Set([502, 503, 504]);
+const RETRY_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** A call may be retried: an idempotent method, or a request carrying an `idempotency-key`. */
+export function mayRetry(method: string, headers: Readonly<Record<string, string>>): boolean {
+  return IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined;
+}
+
+/** A failure worth another attempt: the connection was refused or reset (never a timeout: the deadline is spent). */
+export function isRetryableError(err: unknown): boolean {
+  const code =
+    (err as { code?: string; cause?: { code?: string } })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
+  return code !== undefined && RETRY_CODES.has(code);
+}
+
+export const isRetryableStatus = (status: number) => RETRY_STATUS.has(status);
+
+/**
+ * A retry budget (Finagle's RetryBudget): over a sliding window of
+ * `ttlSeconds`, retries may not exceed `percent` of requests plus
+ * `minPerSecond` x ttl. So when every upstream fails, retries add at most
+ * ~20% load plus a small floor, instead of multiplying it.
+ */
+export class RetryBudget {
+  readonly #percent: number;
+  readonly #floor: number;
+  readonly #ttl: number;
+  // One bucket per second: [second, requests, retries].
+  readonly #buckets: [number, number, number][] = [];
+
+  constructor(options: RetryOptions['budget'] = {}) {
+    this.#percent = options.percent ?? 0.2;
+    this.#ttl = options.ttlSeconds ?? 10;
+    this.#floor = (options.minPerSecond ?? 10) * this.#ttl;
+  }
+
+  #bucket(): [number, number, number] {
+    const second = Math.floor(Date.now() / 1000);
+    while (this.#buckets.length > 0 && (this.#buckets[0] as [number, number, number])[0] <= second - this.#ttl)
+      this.#buckets.shift();
+    let last = this.#buckets.at(-1);
+    if (!last || last[0] !== second) {
+      last = [second, 0, 0];
+      this.#buckets.push(last);
+    }
+    return last;
+  }
+
+  /** Counts a first attempt (it earns retry credit). */
+  request(): void {
+    this.#bucket()[1]++;
+  }
+
+  /** Takes credit for one retry; false when the budget is spent. */
+  tryRetry(): boolean {
+    const current = this.#bucket();
+    let requests = 0;
+    let retries = 0;
+    for (const [, r, t] of this.#buckets) {
+      requests += r;
+      retries += t;
+    }
+    if (retries + 1 > this.#percent * requests + this.#floor) return false;
+    current[2]++;
+    return true;
+  }
+}
+
+/** One attempt's outcome, as the retry layer sees it. */
+export interface Attempted {
+  readonly response: Dispatcher.ResponseData;
+}
+
+/** What the retry layer reports. */
+export interface RetryEvents {
+  onRetry?(reason: string): void;
+  onBudgetExhausted?(): void;
+}
+
+function retryAfterMs(response: Dispatcher.ResponseData): number | undefined {
+  const value = response.headers['retry-after'];
+  if (typeof value !== 'string') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * The retry layer: runs `attempt` (which picks an instance not in `tried`),
+ * and again after a refused/reset connection or a 502/503/504, while the
+ * call may be retried, attempts remain, the budget allows and the deadline
+ * leaves room for the back-off (or `Retry-After`).
+ */
+export async function withRetries(
+  attempt: (tried: Set<string>) => Promise<Attempted & { origin: string }>,
+  context: { retryable: boolean; deadline: number; budget: RetryBudget; options: RetryOptions; events?: RetryEvents },
+): Promise<Attempted> {
+  const { options, budget } = context;
+  const maxAttempts = context.retryable ? (options.maxAttempts ?? 3) : 1;
+  const tried = new Set<string>();
+  budget.request();
+  for (let n = 1; ; n++) {
+    let wait: number | undefined;
+    let reason: string;
+    try {
+      const result = await attempt(tried);
+      tried.add(result.origin);
+      if (!isRetryableStatus(result.response.statusCode) || n >= maxAttempts) return result;
+      wait = retryAfterMs(result.response);
+      reason = `status ${result.response.statusCode}`;
+      // Another attempt is coming only if the budget and the deadline allow; else this answer stands.
+      const backoff = wait ?? Math.random() * Math.min(options.capMs ?? 250, (options.baseMs ?? 25) * 2 ** (n - 1));
+      if (Date.now() + backoff >= context.deadline) return result;
+      if (!budget.tryRetry()) {
+        context.events?.onBudgetExhausted?.();
+        return result;
+      }
+      await result.response.body.dump();
+      context.events?.onRetry?.(reason);
+      await sleep(backoff);
+    } catch (err) {
+      const origin = (err as { origin?: string }).origin;
+      if (origin) tried.add(origin);
+      if (!isRetryableError(err) || n >= maxAttempts) throw err;
+      const backoff = Math.random() * Math.min(options.capMs ?? 250, (options.baseMs ?? 25) * 2 ** (n - 1));
+      if (Date.now() + backoff >= context.deadline) throw err;
+      if (!budget.tryRetry()) {
+        context.events?.onBudgetExhausted?.();
+        throw err;
+      }
+      context.events?.onRetry?.((err as { code?: string }).code ?? 'error');
+      await sleep(backoff);
+    }
+  }
+}
