@@ -7,6 +7,7 @@
  * const price = await client.get<{ cost: number }>('service://pricing/price?n=42');
  */
 export { type Balancer, createBalancer } from './balancer.ts';
+export { type EjectionOptions, Ejector } from './ejection.ts';
 export {
   codes,
   errorCodes,

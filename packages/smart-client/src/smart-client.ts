@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
 import { type Balancer, createBalancer } from './balancer.ts';
+import { type EjectionOptions, Ejector } from './ejection.ts';
 import {
   codes,
   deadlineExceeded,
@@ -13,7 +14,7 @@ import {
   unavailable,
 } from './errors.ts';
 import { envResolver, type ServiceResolver } from './resolvers.ts';
-import { mayRetry, RetryBudget, type RetryOptions, withRetries } from './retry.ts';
+import { isRetryableError, isRetryableStatus, mayRetry, RetryBudget, type RetryOptions, withRetries } from './retry.ts';
 import { parseServiceUrl } from './service-url.ts';
 
 /** Headers every call made inside a request carries on. */
@@ -49,6 +50,8 @@ export interface ClientOptions {
   readonly connections?: number;
   /** Retries: attempts, back-off and the budget per target service. */
   readonly retry?: RetryOptions;
+  /** Outlier ejection: consecutive failures and the ejection time. */
+  readonly ejection?: EjectionOptions;
 }
 
 /** `RequestInit` plus a per-call timeout. */
@@ -109,6 +112,7 @@ export class SmartClient {
   readonly #balancer: Balancer;
   readonly #options: ClientOptions;
   readonly #budgets = new Map<string, RetryBudget>();
+  readonly #ejector: Ejector;
 
   constructor(options: ClientOptions = {}) {
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
@@ -119,6 +123,7 @@ export class SmartClient {
     this.#resolver = options.resolver ?? envResolver();
     this.#agent = new Agent({ connections: options.connections ?? 128, keepAliveTimeout: 30_000 });
     this.#balancer = createBalancer(options.balancing);
+    this.#ejector = new Ejector(options.ejection);
   }
 
   #allowed(origin: string): boolean {
@@ -155,7 +160,7 @@ export class SmartClient {
 
     // One attempt: the least loaded instance this call has not tried yet.
     const attempt = async (tried: Set<string>) => {
-      const endpoint = endpoints ? this.#balancer.pick(endpoints, tried) : undefined;
+      const endpoint = endpoints ? this.#balancer.pick(this.#ejector.available(endpoints), tried) : undefined;
       const url = endpoint ? undefined : new URL(String(input));
       const origin = endpoint?.origin ?? (url as URL).origin;
       const path = target ? target.path : `${(url as URL).pathname}${(url as URL).search}`;
@@ -163,8 +168,11 @@ export class SmartClient {
       if (endpoint) this.#balancer.start(endpoint);
       try {
         const response = await this.#agent.request({ origin, path, method, headers, body: init.body ?? null, signal });
+        if (isRetryableStatus(response.statusCode)) this.#ejector.failed(origin, endpoints);
+        else this.#ejector.succeeded(origin);
         return { response, origin };
       } catch (err) {
+        if (isRetryableError(err)) this.#ejector.failed(origin, endpoints);
         throw Object.assign(err as Error, { origin });
       } finally {
         if (endpoint) this.#balancer.finish(endpoint);
