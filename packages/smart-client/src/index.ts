@@ -16,6 +16,7 @@ export {
   RemoteError,
   SmartClientError,
 } from './errors.ts';
+export { type HedgeOptions, hedged, LatencyWindow } from './hedge.ts';
 export {
   atlasResolver,
   chainResolver,

@@ -13,6 +13,7 @@ import {
   SmartClientError,
   unavailable,
 } from './errors.ts';
+import { type HedgeOptions, hedged, LatencyWindow } from './hedge.ts';
 import { envResolver, type ServiceResolver } from './resolvers.ts';
 import { isRetryableError, isRetryableStatus, mayRetry, RetryBudget, type RetryOptions, withRetries } from './retry.ts';
 import { parseServiceUrl } from './service-url.ts';
@@ -52,6 +53,8 @@ export interface ClientOptions {
   readonly retry?: RetryOptions;
   /** Outlier ejection: consecutive failures and the ejection time. */
   readonly ejection?: EjectionOptions;
+  /** Hedged requests for every idempotent call (off by default). */
+  readonly hedge?: HedgeOptions;
 }
 
 /** `RequestInit` plus a per-call timeout. */
@@ -59,12 +62,15 @@ export interface CallInit extends Omit<RequestInit, 'body'> {
   readonly body?: string | Uint8Array | null;
   /** This call's timeout in ms (the incoming request's deadline still applies). */
   readonly timeout?: number;
+  /** Hedge this call (or `false`: not even when the client hedges). */
+  readonly hedge?: HedgeOptions | false;
 }
 
 /** Options of the JSON helpers. */
 export interface JsonCallOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeout?: number;
+  readonly hedge?: HedgeOptions | false;
   readonly signal?: AbortSignal;
 }
 
@@ -113,6 +119,7 @@ export class SmartClient {
   readonly #options: ClientOptions;
   readonly #budgets = new Map<string, RetryBudget>();
   readonly #ejector: Ejector;
+  readonly #latencies = new Map<string, LatencyWindow>();
 
   constructor(options: ClientOptions = {}) {
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
@@ -159,7 +166,7 @@ export class SmartClient {
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
 
     // One attempt: the least loaded instance this call has not tried yet.
-    const attempt = async (tried: Set<string>) => {
+    const attempt = async (tried: Set<string>, hedgeSignal?: AbortSignal) => {
       const endpoint = endpoints ? this.#balancer.pick(this.#ejector.available(endpoints), tried) : undefined;
       const url = endpoint ? undefined : new URL(String(input));
       const origin = endpoint?.origin ?? (url as URL).origin;
@@ -167,7 +174,16 @@ export class SmartClient {
       if (!this.#allowed(origin)) throw notAllowed(origin);
       if (endpoint) this.#balancer.start(endpoint);
       try {
-        const response = await this.#agent.request({ origin, path, method, headers, body: init.body ?? null, signal });
+        const started = performance.now();
+        const response = await this.#agent.request({
+          origin,
+          path,
+          method,
+          headers,
+          body: init.body ?? null,
+          signal: hedgeSignal ? AbortSignal.any([signal, hedgeSignal]) : signal,
+        });
+        this.#latencyFor(name).add(performance.now() - started);
         if (isRetryableStatus(response.statusCode)) this.#ejector.failed(origin, endpoints);
         else this.#ejector.succeeded(origin);
         return { response, origin };
@@ -179,11 +195,23 @@ export class SmartClient {
       }
     };
 
+    const retryable = mayRetry(method, headers);
+    const hedge = init.hedge === false ? undefined : (init.hedge ?? this.#options.hedge);
+    const hedgeDelay =
+      hedge && retryable
+        ? (hedge.delayMs ?? (hedge.percentile ? this.#latencyFor(name).percentile(hedge.percentile) : undefined))
+        : undefined;
+    const budget = this.#budgetFor(name);
+    const run =
+      hedgeDelay === undefined
+        ? (tried: Set<string>) => attempt(tried)
+        : (tried: Set<string>) => hedged(attempt, tried, hedgeDelay, budget);
+
     try {
-      const { response } = await withRetries(attempt, {
-        retryable: mayRetry(method, headers),
+      const { response } = await withRetries(run, {
+        retryable,
         deadline,
-        budget: this.#budgetFor(name),
+        budget,
         options: this.#options.retry ?? {},
       });
       return { response, target: name };
@@ -193,6 +221,15 @@ export class SmartClient {
       if (init.signal?.aborted) throw err;
       throw unavailable(name, err);
     }
+  }
+
+  #latencyFor(target: string): LatencyWindow {
+    let window = this.#latencies.get(target);
+    if (!window) {
+      window = new LatencyWindow();
+      this.#latencies.set(target, window);
+    }
+    return window;
   }
 
   #budgetFor(target: string): RetryBudget {
@@ -236,6 +273,7 @@ export class SmartClient {
       headers,
       body: body === undefined ? null : JSON.stringify(body),
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+      ...(options.hedge !== undefined ? { hedge: options.hedge } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const text = await response.body.text();
