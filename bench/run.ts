@@ -32,13 +32,22 @@ interface Sample {
 const canPin =
   process.env.SMART_BENCH_PINNED === '1' || (availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0);
 
-// Pin this process (the load generator) to core 0 by running again under taskset.
+// Pin this process (the load generator) to core 0 by running again under taskset. This wrapper
+// passes signals on; the pinned copy watches the IPC channel so it also stops if the wrapper is killed.
 if (canPin && !process.env.SMART_BENCH_PINNED) {
-  const self = spawnSync('taskset', ['-c', '0', process.execPath, fileURLToPath(import.meta.url)], {
-    stdio: 'inherit',
+  const self = spawn('taskset', ['-c', '0', process.execPath, fileURLToPath(import.meta.url)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, SMART_BENCH_PINNED: '1' },
   });
-  process.exit(self.status ?? 1);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => self.kill(signal));
+  const code = await new Promise<number>((resolve) => {
+    self.once('error', (err) => {
+      console.error(err);
+      resolve(1);
+    });
+    self.once('exit', (status, signal) => resolve(status ?? (signal ? 128 : 1)));
+  });
+  process.exit(code);
 }
 
 const children: ChildProcess[] = [];
@@ -47,6 +56,12 @@ function stopAll(): void {
 }
 process.on('exit', stopAll);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+process.on('SIGHUP', () => process.exit(129));
+if (process.channel) {
+  process.on('disconnect', () => process.exit(1)); // the wrapper is gone
+  process.channel.unref();
+}
 
 function startServer(name: Name): Promise<number> {
   const file = fileURLToPath(new URL(`./servers/${SERVERS[name].file}`, import.meta.url));

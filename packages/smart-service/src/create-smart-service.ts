@@ -21,6 +21,7 @@ import { createLogger } from './logger.ts';
 import { accessLog } from './plugins/access-log.ts';
 import { type AtlasSettings, atlasClientFor, atlasRegistration, atlasSettings } from './plugins/atlas.ts';
 import { bugsnag } from './plugins/bugsnag.ts';
+import { client } from './plugins/client.ts';
 import { type DbOptions, db } from './plugins/db.ts';
 import { drain } from './plugins/drain.ts';
 import { health } from './plugins/health.ts';
@@ -235,7 +236,17 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   });
 
   try {
-    await registerPlugins(app, { name, version, realm, config, atlas, atlasClient, dbSettings, redisSettings });
+    await registerPlugins(app, {
+      name,
+      version,
+      realm,
+      config,
+      atlas,
+      atlasClient,
+      dbSettings,
+      redisSettings,
+      env: options.env ?? process.env,
+    });
   } catch (err) {
     // A half-built app (a failed migration, say) must not stay alive or hold sockets.
     await app.close().catch(() => {});
@@ -253,6 +264,7 @@ interface Parts {
   readonly atlasClient: AtlasClient | undefined;
   readonly dbSettings: DbOptions | undefined;
   readonly redisSettings: RedisOptions | undefined;
+  readonly env: Env;
 }
 
 // The composition: one plugin per feature, in dependency order.
@@ -274,6 +286,7 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
   if (config.metrics.enabled) await app.register(metrics, { service: name });
   if (atlas && atlasClient)
     await app.register(atlasRegistration, { client: atlasClient, settings: atlas, listenHost: config.http.host });
+  await app.register(client, { env: parts.env, atlasClient });
   if (redisSettings) await app.register(redis, redisSettings);
   else app.decorate('redis', { getter: disabled('redis') });
   if (dbSettings) await app.register(db, dbSettings);

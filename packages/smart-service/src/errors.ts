@@ -94,5 +94,6 @@ export const errorCodes = [
   MissingSettingError.code,
   InvalidServiceOptionError.code,
   MigrationError.code,
+  'SMART_SERVICE_DEADLINE_PASSED',
   ...Object.values(problemCodes),
 ] as const;

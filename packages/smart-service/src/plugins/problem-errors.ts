@@ -32,6 +32,10 @@ type ThrownError = FastifyError & {
   expose?: boolean;
   problem?: Record<string, unknown>;
   validation?: { instancePath?: string; message?: string; params?: { missingProperty?: string } }[];
+  /** A RemoteError's chain. */
+  toCause?: () => unknown;
+  /** False for errors that are not this service's bug (a passed deadline). */
+  report?: boolean;
 };
 
 function statusOf(err: ThrownError): number {
@@ -79,6 +83,8 @@ export function problemFor(err: ThrownError, request: FastifyRequest, options: P
     service: options.service,
   };
   if (err.validation) body.errors = fieldsOf(err);
+  // A RemoteError that escaped a handler keeps the chain of services behind it (no stacks in it).
+  if (typeof err.toCause === 'function') body.cause = err.toCause();
   if (!options.production && status >= 500 && err.stack) body.stack = err.stack;
   return body as Problem;
 }
@@ -106,7 +112,9 @@ export const problemErrors = fp(
     app.setErrorHandler((thrown: unknown, request, reply) => {
       const err = asError(thrown);
       const problem = problemFor(err, request, options);
-      if (problem.status >= 500) {
+      if (err.report === false) {
+        request.log.info({ code: problem.code, status: problem.status, detail: problem.detail }, 'request refused');
+      } else if (problem.status >= 500) {
         request.log.error({ err }, 'request failed');
         app.reportError(err, request);
       } else {
