@@ -18,7 +18,6 @@ import {
 import { trackApp } from './context.ts';
 import { FeatureDisabledError, InvalidServiceOptionError, MissingSettingError } from './errors.ts';
 import { createLogger } from './logger.ts';
-import { accessLog } from './plugins/access-log.ts';
 import { type AtlasSettings, atlasClientFor, atlasRegistration, atlasSettings } from './plugins/atlas.ts';
 import { bugsnag } from './plugins/bugsnag.ts';
 import { client } from './plugins/client.ts';
@@ -28,7 +27,8 @@ import { health } from './plugins/health.ts';
 import { metrics } from './plugins/metrics.ts';
 import { problemErrors } from './plugins/problem-errors.ts';
 import { type RedisOptions, redis } from './plugins/redis.ts';
-import { requestContext, requestIdFor } from './plugins/request-context.ts';
+import { requestIdFor } from './plugins/request-context.ts';
+import { requestLifecycle } from './plugins/request-lifecycle.ts';
 import { type ServiceConfig, withServiceKeys } from './service-config.ts';
 import { gracefulShutdown, installSignalHandlers } from './shutdown.ts';
 
@@ -271,8 +271,7 @@ interface Parts {
 async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void> {
   const { name, version, realm, config, atlas, atlasClient, dbSettings, redisSettings } = parts;
   await app.register(sensible);
-  await app.register(requestContext);
-  await app.register(accessLog);
+  await app.register(requestLifecycle);
   await app.register(bugsnag, {
     ...config.bugsnag,
     apiKey: config.bugsnag.apiKey?.reveal(),

@@ -2,6 +2,8 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'p
 
 const SENSITIVE = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key)$/i;
 const REDACTED = '[redacted]';
+// First letters (lower-cased) of the sensitive names: a, p, c, s, x.
+const MAYBE_SENSITIVE = new Set(['a', 'p', 'c', 's', 'x'].map((c) => c.charCodeAt(0)));
 
 // Header names arrive in any case when users log their own objects, and
 // pino's path-based redaction is case-sensitive: walk the (small) object,
@@ -15,8 +17,15 @@ function redactHeaders(value: unknown, depth: number): unknown {
   if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof Map || value instanceof Set) return value;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function' && !(value instanceof Error)) return value; // secrets, URLs
   let copy: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const next = SENSITIVE.test(key) ? REDACTED : redactHeaders(item, depth + 1);
+  const record = value as Record<string, unknown>;
+  // This runs for every line (the access line included): no allocation unless
+  // something changes, and the regex only for keys that could match it.
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    const item = record[key];
+    const sensitive = MAYBE_SENSITIVE.has(key.charCodeAt(0) | 0x20) && SENSITIVE.test(key);
+    if (!sensitive && (typeof item !== 'object' || item === null)) continue;
+    const next = sensitive ? REDACTED : redactHeaders(item, depth + 1);
     if (next !== item) {
       // Keep the prototype and every property: a serialized error keeps its fields.
       copy ??= Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as Record<
@@ -49,9 +58,11 @@ export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
     level: settings.level,
     base: { service: settings.service, realm: settings.realm, version: settings.version },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    // Epoch milliseconds (pino's default): an ISO string per line costs throughput.
+    timestamp: pino.stdTimeFunctions.epochTime,
     formatters: {
-      level: (label) => ({ level: label }),
+      // Levels stay pino's numbers (30 info, 40 warn, 50 error): a label
+      // formatter costs ~5% throughput, and pino's tools read the numbers.
       log: (object) => redactHeaders(object, 0) as Record<string, unknown>,
     },
   };
@@ -59,5 +70,8 @@ export function createLogger(settings: LoggerSettings): Logger {
   if (settings.pretty) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l' } } });
   }
-  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 0 }));
+  // Synchronous writes, pino's own default: an asynchronous write per line
+  // cost about a third of throughput here (measured with bench/), and a
+  // crash loses no line.
+  return pino(options, pino.destination({ dest: 1, sync: true }));
 }

@@ -21,6 +21,7 @@ export function gracefulShutdown(app: FastifyInstance, options: ShutdownOptions,
   return (): Promise<void> => {
     running ??= (async () => {
       app.markShuttingDown();
+      app.lifecycle.closeConnections();
       for (const step of steps) {
         await step().catch((err: unknown) => app.log.warn({ err }, 'a shutdown step failed'));
       }

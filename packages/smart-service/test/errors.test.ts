@@ -136,7 +136,7 @@ describe('problem+json errors', () => {
     expect(res.body).toMatchObject({ requestId: 'prod-500', detail: expect.stringContaining('request id') });
     const logged = app.logs.find((line) => line.msg === 'request failed');
     expect(logged).toMatchObject({
-      level: 'error',
+      level: 50,
       requestId: 'prod-500',
       err: { message: 'database password mismatch for user admin' },
     });

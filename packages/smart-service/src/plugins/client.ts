@@ -6,34 +6,16 @@ import {
   type CallContext,
   chainResolver,
   createClient,
-  DEADLINE_HEADER,
   envResolver,
   type SmartClient,
 } from 'smart-client';
 import type { Env } from 'smart-config';
 import { maybeCurrentRequest } from '../context.ts';
-import { SmartServiceError } from '../errors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The smart client: `service://` calls carrying this request's id, trace, caller and deadline. */
     readonly client: SmartClient;
-  }
-  interface FastifyRequest {
-    /** The incoming `x-smart-deadline` (epoch ms), when the caller sent one. */
-    deadline: number | undefined;
-  }
-}
-
-/** The incoming deadline has passed: the handler never runs. */
-export class DeadlinePassedError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_DEADLINE_PASSED';
-  /** The caller should see why, in every realm. */
-  readonly expose = true;
-  /** Not a bug of this service: not reported to Bugsnag. */
-  readonly report = false;
-  constructor(late: number) {
-    super(DeadlinePassedError.code, 504, `the caller's deadline passed ${late} ms ago: the request was not handled`);
   }
 }
 
@@ -60,8 +42,7 @@ interface ClientPluginOptions {
 /**
  * `app.client`, resolving services from the environment
  * (`SMART_SERVICE_<NAME>_URL`) and then Atlas (when `SMART_ATLAS_URL` is set),
- * and the incoming side of deadlines: a request whose `x-smart-deadline`
- * (absolute epoch ms) has passed gets 504 before its handler runs.
+ * carrying the current request's id, trace context, caller and deadline.
  */
 export const client = fp(
   async function client(app: FastifyInstance, options: ClientPluginOptions) {
@@ -73,19 +54,6 @@ export const client = fp(
       context: () => contextOf(maybeCurrentRequest(), app.serviceInfo.name),
     });
     app.decorate('client', smartClient);
-    app.decorateRequest('deadline', undefined);
-
-    app.addHook('onRequest', (request, _reply, done) => {
-      const raw = request.headers[DEADLINE_HEADER];
-      const deadline = typeof raw === 'string' && /^\d{1,16}$/.test(raw) ? Number(raw) : undefined;
-      request.deadline = deadline;
-      done();
-    });
-    // Checked just before the handler, after the body arrived: no handler starts after its deadline.
-    app.addHook('preHandler', (request, _reply, done) => {
-      const late = request.deadline === undefined ? 0 : Date.now() - request.deadline;
-      done(late >= 0 && request.deadline !== undefined ? new DeadlinePassedError(late) : undefined);
-    });
     app.addHook('onClose', async () => {
       // The Atlas client is closed by its own plugin; here only the connections.
       await smartClient.close();

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Gauge, Histogram, type LabelValues, Registry } from 'prom-client';
 
@@ -26,13 +26,12 @@ export const metrics = fp(
     registry.setDefaultLabels({ service: options.service });
     collectDefaultMetrics({ register: registry });
 
-    let inFlight = 0;
     new Gauge({
       name: 'http_requests_in_flight',
       help: 'Requests being handled now.',
       registers: [registry],
       collect() {
-        this.set(inFlight);
+        this.set(app.lifecycle.inFlight.size);
       },
     });
     const duration = new Histogram<Labels>({
@@ -55,26 +54,9 @@ export const metrics = fp(
     }
 
     app.decorate('metrics', registry);
-    const startedAt = new WeakMap<FastifyRequest, number>();
-    app.addHook('onRequest', (request, _reply, done) => {
-      inFlight++;
-      startedAt.set(request, performance.now());
-      done();
-    });
-    const observe = (request: FastifyRequest, status: number, seconds: number) => {
-      inFlight--;
+    app.lifecycle.observers.push((request, status, seconds) => {
       // Unmatched URLs share one label so a scan cannot explode the series count.
-      const route = request.routeOptions.url ?? 'unmatched';
-      childFor({ method: request.method, route, status }).observe(seconds);
-    };
-    app.addHook('onResponse', (request, reply, done) => {
-      observe(request, reply.statusCode, reply.elapsedTime / 1000);
-      done();
-    });
-    // A client that hangs up gets no response: count it as 499 (nginx's "client closed request").
-    app.addHook('onRequestAbort', (request, done) => {
-      observe(request, 499, (performance.now() - (startedAt.get(request) ?? performance.now())) / 1000);
-      done();
+      childFor({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status }).observe(seconds);
     });
 
     app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
@@ -82,5 +64,5 @@ export const metrics = fp(
       return registry.metrics();
     });
   },
-  { name: 'smart-metrics' },
+  { name: 'smart-metrics', dependencies: ['smart-request-lifecycle'] },
 );

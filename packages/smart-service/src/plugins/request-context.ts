@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
-import { runInRequest } from '../context.ts';
 
 /** What a request id may look like; anything else is replaced. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -16,14 +13,3 @@ export function requestIdFor(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
   return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
 }
-
-/** Echoes the request id on every response and runs the request inside its async context. */
-export const requestContext = fp(
-  async function requestContext(app: FastifyInstance) {
-    app.addHook('onRequest', (request, reply, done) => {
-      reply.header(REQUEST_ID_HEADER, request.id);
-      runInRequest({ app, request, reply }, done);
-    });
-  },
-  { name: 'smart-request-context' },
-);

@@ -1,0 +1,128 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { DEADLINE_HEADER } from 'smart-client';
+import { runInRequest } from '../context.ts';
+import { SmartServiceError } from '../errors.ts';
+import { REQUEST_ID_HEADER } from './request-context.ts';
+
+/** Told of every finished (or client-aborted, status 499) request. */
+export type RequestObserver = (request: FastifyRequest, status: number, seconds: number) => void;
+
+/** The requests in flight, and who is told when one finishes. */
+export interface Lifecycle {
+  readonly inFlight: ReadonlyMap<FastifyRequest, FastifyReply>;
+  readonly observers: RequestObserver[];
+  /** Resolves once no request is in flight. */
+  whenIdle(): Promise<void>;
+  /** From now on every response closes its connection, in-flight ones included. */
+  closeConnections(): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** @internal The request lifecycle other plugins observe. */
+    readonly lifecycle: Lifecycle;
+  }
+  interface FastifyRequest {
+    /** The incoming `x-smart-deadline` (absolute epoch ms), when the caller sent one. */
+    deadline: number | undefined;
+  }
+}
+
+/** The caller's deadline passed before the handler could start: the handler never runs. */
+export class DeadlinePassedError extends SmartServiceError {
+  static readonly code = 'SMART_SERVICE_DEADLINE_PASSED';
+  /** The caller should see why, in every realm. */
+  readonly expose = true;
+  /** Not this service's bug: not reported to Bugsnag. */
+  readonly report = false;
+  constructor(late: number) {
+    super(DeadlinePassedError.code, 504, `the caller's deadline passed ${late} ms ago: the request was not handled`);
+  }
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Everything that happens to every request, in one `onRequest` and one
+ * `onResponse` hook (each Fastify hook costs throughput, so features share
+ * these instead of adding their own): the request id echoed, the deadline
+ * read and enforced, the async context entered, in-flight tracking for the
+ * drain, one access line, and the observers (metrics).
+ */
+export const requestLifecycle = fp(
+  async function requestLifecycle(app: FastifyInstance) {
+    const inFlight = new Map<FastifyRequest, FastifyReply>();
+    const observers: RequestObserver[] = [];
+    let closing = false;
+    let idle: (() => void) | undefined;
+
+    app.decorate('lifecycle', {
+      inFlight,
+      observers,
+      whenIdle: () =>
+        inFlight.size === 0
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              idle = resolve;
+            }),
+      closeConnections() {
+        closing = true;
+        for (const reply of inFlight.values()) if (!reply.sent) reply.header('connection', 'close');
+      },
+    } satisfies Lifecycle);
+    app.decorateRequest('deadline', undefined);
+
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
+      if (closing) reply.header('connection', 'close');
+      inFlight.set(request, reply);
+      const raw = request.headers[DEADLINE_HEADER];
+      if (typeof raw === 'string' && /^\d{1,16}$/.test(raw)) {
+        request.deadline = Number(raw);
+        const late = Date.now() - request.deadline;
+        if (late >= 0) {
+          done(new DeadlinePassedError(late));
+          return;
+        }
+      }
+      runInRequest({ app, request, reply }, done);
+    });
+
+    const finished = (request: FastifyRequest, status: number, seconds: number, aborted: boolean) => {
+      inFlight.delete(request);
+      for (const observe of observers) observe(request, status, seconds);
+      // One access line; routes with a higher logLevel (health, metrics) stay quiet.
+      request.log.info(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? null,
+          // The path without its query string, which may carry tokens or personal data.
+          path: pathOf(request.url),
+          status,
+          durationMs: Math.round(seconds * 100_000) / 100,
+          ...(aborted ? { aborted: true } : {}),
+        },
+        aborted ? 'request aborted by the client' : 'request completed',
+      );
+      if (inFlight.size === 0 && idle) {
+        idle();
+        idle = undefined;
+      }
+    };
+    app.addHook('onResponse', (request, reply, done) => {
+      finished(request, reply.statusCode, reply.elapsedTime / 1000, false);
+      done();
+    });
+    // A client that hangs up gets no response: 499, nginx's "client closed request".
+    app.addHook('onRequestAbort', (request, done) => {
+      const reply = inFlight.get(request);
+      finished(request, 499, (reply?.elapsedTime ?? 0) / 1000, true);
+      done();
+    });
+  },
+  { name: 'smart-request-lifecycle' },
+);
