@@ -38,6 +38,7 @@ export {
   CALLER_HEADER,
   type CallContext,
   type CallInit,
+  type ClientEvents,
   type ClientOptions,
   childTraceparent,
   createClient,

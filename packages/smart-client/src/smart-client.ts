@@ -29,6 +29,16 @@ export interface CallContext {
   readonly deadline?: number | undefined;
 }
 
+/** What the client reports, per target service (smart-service turns these into metrics). */
+export interface ClientEvents {
+  /** A call ended: `ok` (any answer below 500), `error` (5xx), `unavailable`, `deadline`, or `refused` (bad URL, no instance, not allowed). */
+  onCall?(target: string, outcome: 'ok' | 'error' | 'unavailable' | 'deadline' | 'refused', seconds: number): void;
+  onRetry?(target: string): void;
+  onHedge?(target: string): void;
+  onBudgetExhausted?(target: string): void;
+  onEject?(target: string, origin: string): void;
+}
+
 /** Options of `createClient`. */
 export interface ClientOptions {
   /** The realm to resolve services in; default `SMART_REALM`, then `local`. */
@@ -55,6 +65,8 @@ export interface ClientOptions {
   readonly ejection?: EjectionOptions;
   /** Hedged requests for every idempotent call (off by default). */
   readonly hedge?: HedgeOptions;
+  /** Told of every call, retry, hedge, budget exhaustion and ejection. */
+  readonly events?: ClientEvents;
 }
 
 /** `RequestInit` plus a per-call timeout. */
@@ -120,6 +132,7 @@ export class SmartClient {
   readonly #budgets = new Map<string, RetryBudget>();
   readonly #ejector: Ejector;
   readonly #latencies = new Map<string, LatencyWindow>();
+  readonly #targetOf = new Map<string, string>();
 
   constructor(options: ClientOptions = {}) {
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
@@ -130,7 +143,9 @@ export class SmartClient {
     this.#resolver = options.resolver ?? envResolver();
     this.#agent = new Agent({ connections: options.connections ?? 128, keepAliveTimeout: 30_000 });
     this.#balancer = createBalancer(options.balancing);
-    this.#ejector = new Ejector(options.ejection);
+    this.#ejector = new Ejector(options.ejection, (origin) =>
+      options.events?.onEject?.(this.#targetOf.get(origin) ?? origin, origin),
+    );
   }
 
   #allowed(origin: string): boolean {
@@ -141,6 +156,8 @@ export class SmartClient {
   }
 
   async #send(method: string, input: string | URL, init: CallInit): Promise<Sent> {
+    const events = this.#options.events;
+    const callStarted = performance.now();
     const target = parseServiceUrl(input);
     const context = this.#options.context?.();
     const now = Date.now();
@@ -172,7 +189,10 @@ export class SmartClient {
       const origin = endpoint?.origin ?? (url as URL).origin;
       const path = target ? target.path : `${(url as URL).pathname}${(url as URL).search}`;
       if (!this.#allowed(origin)) throw notAllowed(origin);
-      if (endpoint) this.#balancer.start(endpoint);
+      if (endpoint) {
+        this.#targetOf.set(origin, name);
+        this.#balancer.start(endpoint);
+      }
       try {
         const started = performance.now();
         const response = await this.#agent.request({
@@ -205,7 +225,7 @@ export class SmartClient {
     const run =
       hedgeDelay === undefined
         ? (tried: Set<string>) => attempt(tried)
-        : (tried: Set<string>) => hedged(attempt, tried, hedgeDelay, budget);
+        : (tried: Set<string>) => hedged(attempt, tried, hedgeDelay, budget, () => events?.onHedge?.(name));
 
     try {
       const { response } = await withRetries(run, {
@@ -213,13 +233,23 @@ export class SmartClient {
         deadline,
         budget,
         options: this.#options.retry ?? {},
+        events: { onRetry: () => events?.onRetry?.(name), onBudgetExhausted: () => events?.onBudgetExhausted?.(name) },
       });
+      events?.onCall?.(name, response.statusCode >= 500 ? 'error' : 'ok', (performance.now() - callStarted) / 1000);
       return { response, target: name };
     } catch (err) {
-      if (err instanceof SmartClientError) throw err;
-      if (timeout.aborted) throw deadlineExceeded(`calling ${name}`);
-      if (init.signal?.aborted) throw err;
-      throw unavailable(name, err);
+      const failure =
+        err instanceof SmartClientError
+          ? err
+          : timeout.aborted
+            ? deadlineExceeded(`calling ${name}`)
+            : init.signal?.aborted
+              ? err
+              : unavailable(name, err);
+      const code = (failure as { code?: string }).code;
+      const outcome = code === codes.deadline ? 'deadline' : code === codes.notAllowed ? 'refused' : 'unavailable';
+      events?.onCall?.(name, outcome, (performance.now() - callStarted) / 1000);
+      throw failure;
     }
   }
 

@@ -55,10 +55,12 @@ describe('calls between smart services', () => {
     for (const app of [a, b, c]) {
       expect(app.logs.some((line) => line.requestId === 'hop-1' && line.msg === 'request completed')).toBe(true);
     }
+    const metrics = (await a.inject('/metrics')).body;
+    expect(metrics).toMatch(/client_call_duration_seconds_count\{[^}]*target="b",outcome="ok"\} 1/);
   });
 
   it('turn a failure two services away into a RemoteError chain in each caller’s problem', async () => {
-    const { aUrl } = await chain({
+    const { a, aUrl } = await chain({
       c: (app) =>
         app.get('/work', async () => {
           throw Object.assign(new Error('ledger is locked for ann'), { statusCode: 409, code: 'LEDGER_LOCKED' });
@@ -67,6 +69,9 @@ describe('calls between smart services', () => {
     const res = await fetch(`${aUrl}/work`, { headers: { 'x-request-id': 'chain-1' } });
     expect(res.status).toBe(502);
     const problem = await res.json();
+    expect((await a.inject('/metrics')).body).toMatch(
+      /client_call_duration_seconds_count\{[^}]*target="b",outcome="error"\} 1/,
+    ); // b answered 502
     expect(problem).toMatchObject({
       service: 'a',
       code: 'SMART_CLIENT_REMOTE_ERROR',

@@ -1,9 +1,11 @@
 import type { AtlasClient } from 'atlas-client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import {
   atlasResolver,
   type CallContext,
+  type ClientEvents,
   chainResolver,
   createClient,
   envResolver,
@@ -34,6 +36,34 @@ function contextOf(request: FastifyRequest | undefined, service: string): CallCo
   };
 }
 
+/** Client metrics on the service's registry, per target service (and outcome). */
+function clientMetrics(registry: Registry): ClientEvents {
+  const registers = [registry];
+  const calls = new Histogram<'target' | 'outcome'>({
+    name: 'client_call_duration_seconds',
+    help: 'Calls to other services, by target and outcome (ok, error, unavailable, deadline, refused); _count is the number of calls.',
+    labelNames: ['target', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const counter = (name: string, help: string) =>
+    new Counter<'target'>({ name, help, labelNames: ['target'], registers });
+  const retries = counter('client_retries_total', 'Retries of calls, by target.');
+  const hedges = counter('client_hedges_total', 'Hedged (backup) requests sent, by target.');
+  const exhausted = counter(
+    'client_retry_budget_exhausted_total',
+    'Retries or hedges refused by the retry budget, by target.',
+  );
+  const ejections = counter('client_ejections_total', 'Instances ejected as outliers, by target.');
+  return {
+    onCall: (target, outcome, seconds) => calls.observe({ target, outcome }, seconds),
+    onRetry: (target) => retries.inc({ target }),
+    onHedge: (target) => hedges.inc({ target }),
+    onBudgetExhausted: (target) => exhausted.inc({ target }),
+    onEject: (target) => ejections.inc({ target }),
+  };
+}
+
 interface ClientPluginOptions {
   readonly env: Env;
   readonly atlasClient: AtlasClient | undefined;
@@ -52,6 +82,7 @@ export const client = fp(
       realm: app.realm,
       resolver: chainResolver(resolvers),
       context: () => contextOf(maybeCurrentRequest(), app.serviceInfo.name),
+      ...(app.hasDecorator('metrics') ? { events: clientMetrics(app.metrics) } : {}),
     });
     app.decorate('client', smartClient);
     app.addHook('onClose', async () => {
