@@ -25,6 +25,8 @@ export class Ejector {
   readonly #baseMs: number;
   readonly #health = new Map<string, Health>();
   readonly #onEject: ((origin: string, forMs: number) => void) | undefined;
+  // Ejections ever made: while none, picks skip the filter (the common case).
+  #ejected = 0;
 
   constructor(options: EjectionOptions = {}, onEject?: (origin: string, forMs: number) => void) {
     this.#threshold = options.consecutiveFailures ?? 5;
@@ -43,6 +45,7 @@ export class Ejector {
 
   /** The endpoints not ejected now; all of them when every one is (never eject the last). */
   available(endpoints: readonly Endpoint[]): readonly Endpoint[] {
+    if (this.#ejected === 0) return endpoints;
     const now = Date.now();
     const healthy = endpoints.filter((e) => (this.#health.get(e.origin)?.ejectedUntil ?? 0) <= now);
     return healthy.length > 0 ? healthy : endpoints;
@@ -64,6 +67,7 @@ export class Ejector {
     health.ejections++;
     const forMs = this.#baseMs * health.ejections;
     health.ejectedUntil = Date.now() + forMs;
+    this.#ejected++;
     this.#onEject?.(origin, forMs);
   }
 }

@@ -13,6 +13,9 @@ export class LatencyWindow {
   readonly #samples: number[] = [];
   readonly #size: number;
   #next = 0;
+  // Sorting on every call would cost more than the call: recompute every 64 samples.
+  #sorted: number[] | undefined;
+  #sinceSort = 0;
 
   constructor(size = 512) {
     this.#size = size;
@@ -21,12 +24,17 @@ export class LatencyWindow {
   add(ms: number): void {
     if (this.#samples.length < this.#size) this.#samples.push(ms);
     else this.#samples[this.#next++ % this.#size] = ms;
+    if (++this.#sinceSort >= 64) this.#sorted = undefined;
   }
 
   /** The p-th percentile, or undefined below 20 samples. */
   percentile(p: number): number | undefined {
     if (this.#samples.length < 20) return undefined;
-    const sorted = [...this.#samples].sort((a, b) => a - b);
+    if (!this.#sorted) {
+      this.#sorted = [...this.#samples].sort((a, b) => a - b);
+      this.#sinceSort = 0;
+    }
+    const sorted = this.#sorted;
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
   }
 }

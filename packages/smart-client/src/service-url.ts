@@ -25,6 +25,9 @@ export function parseServiceUrl(input: string | URL): ServiceTarget | undefined 
     if (!/^https?:\/\//i.test(text)) throw badUrl(`"${text.slice(0, 100)}" is neither service:// nor http(s)://`);
     return undefined;
   }
+  // The common case, parsed without URL: service://name/path?query.
+  const quick = /^service:\/\/([a-z][a-z0-9-]{0,62})(\/[^\s#@]*)?$/.exec(text);
+  if (quick) return { service: quick[1] as string, path: quick[2] ?? '/' };
   let url: URL;
   try {
     url = new URL(text);

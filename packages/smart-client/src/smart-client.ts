@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
 import { type Balancer, createBalancer } from './balancer.ts';
 import { type EjectionOptions, Ejector } from './ejection.ts';
@@ -91,16 +91,24 @@ export const CALLER_HEADER = 'x-smart-caller';
 
 const isLinkLocal = (host: string) => /^169\.254\./.test(host) || /^\[?fe[89ab][0-9a-f]:/i.test(host);
 
+// 32 random hex digits; randomUUID is much cheaper per call than randomBytes.
+const randomHex = () => randomUUID().replaceAll('-', '');
+
 /** A W3C traceparent for an outgoing call: the same trace, a new parent id; a new trace when there is none. */
 export function childTraceparent(parent: string | undefined): string {
   const match = parent && /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(parent);
-  const traceId = match ? (match[1] as string) : randomBytes(16).toString('hex');
+  const traceId = match ? (match[1] as string) : randomHex();
   const flags = match ? (match[2] as string) : '01';
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+  return `00-${traceId}-${randomHex().slice(0, 16)}-${flags}`;
 }
 
 function headersOf(init: CallInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
+  // A plain object (the JSON helpers, most callers) needs no Headers instance.
+  if (init && Object.getPrototypeOf(init) === Object.prototype) {
+    for (const [key, value] of Object.entries(init as Record<string, string>)) out[key.toLowerCase()] = String(value);
+    return out;
+  }
   new Headers(init ?? undefined).forEach((value, key) => {
     out[key] = value;
   });
@@ -133,6 +141,7 @@ export class SmartClient {
   readonly #ejector: Ejector;
   readonly #latencies = new Map<string, LatencyWindow>();
   readonly #targetOf = new Map<string, string>();
+  readonly #allowedOrigins = new Map<string, boolean>();
 
   constructor(options: ClientOptions = {}) {
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
@@ -149,10 +158,18 @@ export class SmartClient {
   }
 
   #allowed(origin: string): boolean {
-    const host = new URL(origin).hostname;
-    const list = this.#options.allowedHosts;
-    if (!list) return !isLinkLocal(host);
-    return list.some((pattern) => (typeof pattern === 'string' ? pattern === host : pattern.test(host)));
+    let allowed = this.#allowedOrigins.get(origin);
+    if (allowed === undefined) {
+      const host = new URL(origin).hostname;
+      const list = this.#options.allowedHosts;
+      allowed = list
+        ? list.some((pattern) => (typeof pattern === 'string' ? pattern === host : pattern.test(host)))
+        : !isLinkLocal(host);
+      // Origins come from resolvers and callers: bound the cache.
+      if (this.#allowedOrigins.size > 4_096) this.#allowedOrigins.clear();
+      this.#allowedOrigins.set(origin, allowed);
+    }
+    return allowed;
   }
 
   async #send(method: string, input: string | URL, init: CallInit): Promise<Sent> {
@@ -179,8 +196,19 @@ export class SmartClient {
     if (context?.caller) headers[CALLER_HEADER] ??= context.caller;
     headers[DEADLINE_HEADER] = String(deadline);
 
-    const timeout = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    // A deadline far off rides on undici's own timers (cheap, but coarse: they
+    // may fire up to ~1 s late); one under 2 s gets a precise timer of its own.
+    const precise = deadline - Date.now() < 2_000 ? AbortSignal.timeout(Math.max(1, deadline - Date.now())) : undefined;
+    const signal = init.signal && precise ? AbortSignal.any([init.signal, precise]) : (init.signal ?? precise);
+    const timedOut = (err: unknown) => {
+      const code = (err as { code?: string }).code;
+      return (
+        precise?.aborted ||
+        code === 'UND_ERR_HEADERS_TIMEOUT' ||
+        code === 'UND_ERR_BODY_TIMEOUT' ||
+        Date.now() >= deadline
+      );
+    };
 
     // One attempt: the least loaded instance this call has not tried yet.
     const attempt = async (tried: Set<string>, hedgeSignal?: AbortSignal) => {
@@ -195,13 +223,17 @@ export class SmartClient {
       }
       try {
         const started = performance.now();
+        const remaining = Math.max(1, deadline - Date.now());
+        const combined = hedgeSignal && signal ? AbortSignal.any([signal, hedgeSignal]) : (hedgeSignal ?? signal);
         const response = await this.#agent.request({
           origin,
           path,
           method,
           headers,
           body: init.body ?? null,
-          signal: hedgeSignal ? AbortSignal.any([signal, hedgeSignal]) : signal,
+          headersTimeout: remaining,
+          bodyTimeout: remaining,
+          ...(combined ? { signal: combined } : {}),
         });
         this.#latencyFor(name).add(performance.now() - started);
         if (isRetryableStatus(response.statusCode)) this.#ejector.failed(origin, endpoints);
@@ -241,7 +273,7 @@ export class SmartClient {
       const failure =
         err instanceof SmartClientError
           ? err
-          : timeout.aborted
+          : timedOut(err)
             ? deadlineExceeded(`calling ${name}`)
             : init.signal?.aborted
               ? err
@@ -306,8 +338,17 @@ export class SmartClient {
       ...(options.hedge !== undefined ? { hedge: options.hedge } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const text = await response.body.text();
     const type = String(response.headers['content-type'] ?? '');
+    let text: string;
+    try {
+      if (response.statusCode < 300 && type.includes('json')) return (await response.body.json()) as T;
+      text = await response.body.text();
+    } catch (err) {
+      // The body stalled past the deadline (undici's body timer carries it).
+      if ((err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT')
+        throw deadlineExceeded(`reading the answer of ${target}`);
+      throw err;
+    }
     if (response.statusCode >= 400) {
       if (type.startsWith('application/problem+json')) {
         const problem = JSON.parse(text) as Partial<RemoteCause> & { title?: string };

@@ -1,0 +1,112 @@
+// `pnpm bench:client`: (1) throughput and p99 at 50 concurrent requests against
+// a bare node:http upstream for raw undici, global fetch and smart-client
+// (service:// resolution, retries on, no failures), alternated, with ratios;
+// (2) tail latency: three upstream instances, one answering 5% of requests
+// after 1 s; p50/p99 and extra upstream load with hedging off and on.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createClient, staticResolver } from 'smart-client';
+import { Pool } from 'undici';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_DURATION ?? 4);
+const CONCURRENCY = 50;
+const pin = availableParallelism() >= 2;
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+async function upstream(env: Record<string, string> = {}) {
+  const file = fileURLToPath(new URL('./servers/upstream.ts', import.meta.url));
+  const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, file] : [file], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
+  children.push(child);
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  const served = () =>
+    new Promise<number>((resolve) => {
+      child.once('message', (m: { served: number }) => resolve(m.served));
+      child.send('served');
+    });
+  return { url: `http://127.0.0.1:${port}`, served };
+}
+
+/** Runs `call` from CONCURRENCY loops for `seconds`; returns req/s and latency percentiles (ms). */
+async function load(call: () => Promise<unknown>, seconds: number) {
+  const latencies: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < until) {
+        const started = performance.now();
+        await call();
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] as number;
+  return { rps: latencies.length / seconds, p50: at(50), p99: at(99), count: latencies.length };
+}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+// 1. Throughput.
+const one = await upstream();
+const pool = new Pool(one.url, { connections: 128 });
+const smart = createClient({ resolver: staticResolver({ upstream: [one.url] }), realm: 'bench' });
+const contenders: [string, () => Promise<unknown>][] = [
+  ['undici Pool.request', async () => (await pool.request({ path: '/', method: 'GET' })).body.json()],
+  ['global fetch', async () => (await fetch(`${one.url}/`)).json()],
+  ['smart-client get', () => smart.get('service://upstream/')],
+];
+for (const [, call] of contenders) await load(call, 1); // warm-up
+const rounds: Record<string, { rps: number; p99: number }[]> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  for (let i = 0; i < contenders.length; i++) {
+    const [name, call] = contenders[(i + round) % contenders.length] as [string, () => Promise<unknown>];
+    const result = await load(call, SECONDS);
+    (rounds[name] ??= []).push(result);
+  }
+}
+console.log(
+  `client bench: ${ROUNDS} rounds x ${SECONDS} s, ${CONCURRENCY} concurrent, upstream node:http${pin ? ' on core 1' : ''}\n`,
+);
+console.log(`${'client'.padEnd(22)}${'req/s'.padStart(10)}${'p99 ms'.padStart(10)}`);
+for (const [name] of contenders) {
+  const r = rounds[name] as { rps: number; p99: number }[];
+  console.log(
+    `${name.padEnd(22)}${String(Math.round(median(r.map((x) => x.rps)))).padStart(10)}${median(r.map((x) => x.p99))
+      .toFixed(1)
+      .padStart(10)}`,
+  );
+}
+const ratio = (a: string, b: string) =>
+  median((rounds[a] ?? []).map((x, i) => x.rps / ((rounds[b] ?? [])[i]?.rps ?? 1)));
+const vsUndici = ratio('smart-client get', 'undici Pool.request');
+console.log(`\nsmart-client / undici: ${vsUndici.toFixed(2)}  target >= 0.9: ${vsUndici >= 0.9 ? 'met' : 'NOT met'}`);
+console.log(`global fetch / undici: ${ratio('global fetch', 'undici Pool.request').toFixed(2)}`);
+await pool.close();
+await smart.close();
+
+// 2. Tail latency: three instances, one slow 5% of the time.
+const fast1 = await upstream();
+const fast2 = await upstream();
+const flaky = await upstream({ SLOW_PERCENT: '5', SLOW_MS: '1000' });
+const resolver = staticResolver({ api: [fast1.url, fast2.url, flaky.url] });
+console.log('\ntail latency: 3 instances, one answers 5% of requests after 1 s');
+for (const hedge of [false, true]) {
+  const client = createClient({ resolver, realm: 'bench', ...(hedge ? { hedge: { percentile: 95 } } : {}) });
+  const before = (await fast1.served()) + (await fast2.served()) + (await flaky.served());
+  const result = await load(() => client.get('service://api/'), SECONDS * 2);
+  const after = (await fast1.served()) + (await fast2.served()) + (await flaky.served());
+  const extra = (after - before) / result.count - 1;
+  console.log(
+    `  hedging ${hedge ? 'on (p95)' : 'off'.padEnd(8)}  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  extra upstream load ${(extra * 100).toFixed(1)}%`,
+  );
+  await client.close();
+}
+process.exit(0);
