@@ -69,7 +69,8 @@ for (let round = 0; round < ROUNDS; round++) {
   for (let i = 0; i < contenders.length; i++) {
     const [name, call] = contenders[(i + round) % contenders.length] as [string, () => Promise<unknown>];
     const result = await load(call, SECONDS);
-    (rounds[name] ??= []).push(result);
+    rounds[name] ??= [];
+    rounds[name].push(result);
   }
 }
 console.log(
