@@ -34,7 +34,8 @@ export async function migrateCommand(options: { app: string }): Promise<string[]
   const app = await loadApp(options.app);
   try {
     await app.ready();
-    return await app.migrate();
+    // In realm local the app already migrated while it was built: count those too.
+    return [...app.migratedAtStart, ...(await app.migrate())];
   } finally {
     await app.close();
   }

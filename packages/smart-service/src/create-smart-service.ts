@@ -292,5 +292,6 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
   else {
     app.decorate('db', { getter: disabled('db') });
     app.decorate('migrate', disabled('db'));
+    app.decorate('migratedAtStart', []);
   }
 }

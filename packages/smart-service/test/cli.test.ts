@@ -53,6 +53,19 @@ describe('smart migrate', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it('reports the migrations applied while building in realm local', async () => {
+    const env = {
+      PATH: process.env.PATH,
+      SMART_REALM: 'local',
+      SMART_DB__EMBEDDED_DIR: '.smart/cli-pglite',
+      SMART_LOG__LEVEL: 'warn',
+    };
+    const first = await run(process.execPath, [bin, 'migrate'], { cwd: service, env });
+    expect(first.stdout).toContain('applied: 0001_create_users');
+    const again = await run(process.execPath, [bin, 'migrate'], { cwd: service, env });
+    expect(again.stdout).toContain('nothing to apply');
+  }, 60_000);
+
   it('fails with a clear message and exit code 1 when the module has no build()', async () => {
     await writeFile(join(service, 'src', 'empty.ts'), 'export const nothing = 1;\n');
     const failure = await run(process.execPath, [bin, 'migrate', '--app', 'src/empty.ts'], { cwd: service }).catch(

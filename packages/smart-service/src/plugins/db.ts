@@ -28,6 +28,8 @@ declare module 'fastify' {
     readonly db: Kysely<Database>;
     /** Applies pending migrations from `db.migrationsDir`; returns the names applied. */
     migrate(): Promise<string[]>;
+    /** The migrations applied when the app started (`db.migrateAtStart`). */
+    readonly migratedAtStart: readonly string[];
   }
 }
 
@@ -81,7 +83,7 @@ export const db = fp(
       await kysely.destroy();
     });
 
-    if (options.migrateAtStart) await app.migrate();
+    app.decorate('migratedAtStart', options.migrateAtStart ? await app.migrate() : []);
   },
   { name: 'smart-db', dependencies: ['smart-health'] },
 );
