@@ -121,38 +121,36 @@ export async function withRetries(
   const { options, budget } = context;
   const maxAttempts = context.retryable ? (options.maxAttempts ?? 3) : 1;
   const tried = new Set<string>();
+  // Full jitter: a random wait in [0, min(cap, base x 2^retry)].
+  const backoff = (n: number) => Math.random() * Math.min(options.capMs ?? 250, (options.baseMs ?? 25) * 2 ** (n - 1));
+  // Another attempt only while attempts remain, the deadline leaves room for the wait and the budget allows.
+  const mayRetry = (n: number, wait: number) => {
+    if (n >= maxAttempts || Date.now() + wait >= context.deadline) return false;
+    if (budget.tryRetry()) return true;
+    context.events?.onBudgetExhausted?.();
+    return false;
+  };
   budget.request();
   for (let n = 1; ; n++) {
-    let wait: number | undefined;
-    let reason: string;
+    let result: Attempted & { origin: string };
     try {
-      const result = await attempt(tried);
-      tried.add(result.origin);
-      if (!isRetryableStatus(result.response.statusCode) || n >= maxAttempts) return result;
-      wait = retryAfterMs(result.response);
-      reason = `status ${result.response.statusCode}`;
-      // Another attempt is coming only if the budget and the deadline allow; else this answer stands.
-      const backoff = wait ?? Math.random() * Math.min(options.capMs ?? 250, (options.baseMs ?? 25) * 2 ** (n - 1));
-      if (Date.now() + backoff >= context.deadline) return result;
-      if (!budget.tryRetry()) {
-        context.events?.onBudgetExhausted?.();
-        return result;
-      }
-      await result.response.body.dump();
-      context.events?.onRetry?.(reason);
-      await sleep(backoff);
+      result = await attempt(tried);
     } catch (err) {
       const origin = (err as { origin?: string }).origin;
       if (origin) tried.add(origin);
-      if (!isRetryableError(err) || n >= maxAttempts) throw err;
-      const backoff = Math.random() * Math.min(options.capMs ?? 250, (options.baseMs ?? 25) * 2 ** (n - 1));
-      if (Date.now() + backoff >= context.deadline) throw err;
-      if (!budget.tryRetry()) {
-        context.events?.onBudgetExhausted?.();
-        throw err;
-      }
+      const wait = backoff(n);
+      if (!isRetryableError(err) || !mayRetry(n, wait)) throw err;
       context.events?.onRetry?.((err as { code?: string }).code ?? 'error');
-      await sleep(backoff);
+      await sleep(wait);
+      continue;
     }
+    tried.add(result.origin);
+    if (!isRetryableStatus(result.response.statusCode)) return result;
+    // The upstream's Retry-After wins over our back-off; if no retry can follow, this answer stands.
+    const wait = retryAfterMs(result.response) ?? backoff(n);
+    if (!mayRetry(n, wait)) return result;
+    await result.response.body.dump();
+    context.events?.onRetry?.(`status ${result.response.statusCode}`);
+    await sleep(wait);
   }
 }

@@ -68,6 +68,18 @@ export class InvalidServiceOptionError extends SmartServiceError {
   }
 }
 
+/** The caller's deadline passed before the handler could start: the handler never runs. */
+export class DeadlinePassedError extends SmartServiceError {
+  static readonly code = 'SMART_SERVICE_DEADLINE_PASSED';
+  /** The caller should see why, in every realm. */
+  readonly expose = true;
+  /** Not this service's bug: not reported to Bugsnag. */
+  readonly report = false;
+  constructor(late: number) {
+    super(DeadlinePassedError.code, 504, `the caller's deadline passed ${late} ms ago: the request was not handled`);
+  }
+}
+
 /** Migrations failed; `cause` holds the database's error. */
 export class MigrationError extends SmartServiceError {
   static readonly code = 'SMART_SERVICE_MIGRATION_FAILED';
@@ -94,6 +106,6 @@ export const errorCodes = [
   MissingSettingError.code,
   InvalidServiceOptionError.code,
   MigrationError.code,
-  'SMART_SERVICE_DEADLINE_PASSED',
+  DeadlinePassedError.code,
   ...Object.values(problemCodes),
 ] as const;

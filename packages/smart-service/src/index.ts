@@ -20,6 +20,7 @@ export {
   type SmartServiceOptions,
 } from './create-smart-service.ts';
 export {
+  DeadlinePassedError,
   errorCodes,
   FeatureDisabledError,
   InvalidServiceOptionError,

@@ -1,6 +1,7 @@
 import Bugsnag, { type Client, type Event } from '@bugsnag/js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { pathOf } from './request-context.ts';
 
 /** What the Bugsnag reporter needs. */
 export interface BugsnagOptions {
@@ -29,7 +30,7 @@ function describe(event: Event, options: BugsnagOptions, request: FastifyRequest
   if (!request) return;
   const route = request.routeOptions.url;
   event.context = route ? `${request.method} ${route}` : request.method;
-  event.request = { httpMethod: request.method, url: request.url.split('?', 1)[0] };
+  event.request = { httpMethod: request.method, url: pathOf(request.url) };
   event.addMetadata('request', { requestId: request.id, route: route ?? null, method: request.method });
 }
 

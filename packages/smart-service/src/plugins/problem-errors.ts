@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { problemCodes } from '../errors.ts';
+import { pathOf } from './request-context.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -125,7 +126,7 @@ export const problemErrors = fp(
 
     app.setNotFoundHandler((request, reply) => {
       const problem = problemFor(
-        Object.assign(new Error(`no route for ${request.method} ${request.url.split('?', 1)[0]}`), {
+        Object.assign(new Error(`no route for ${request.method} ${pathOf(request.url)}`), {
           statusCode: 404,
           code: problemCodes.notFound,
         }) as ThrownError,

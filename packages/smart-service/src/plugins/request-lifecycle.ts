@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DEADLINE_HEADER } from 'smart-client';
 import { runInRequest } from '../context.ts';
-import { SmartServiceError } from '../errors.ts';
-import { REQUEST_ID_HEADER } from './request-context.ts';
+import { DeadlinePassedError } from '../errors.ts';
+import { pathOf, REQUEST_ID_HEADER } from './request-context.ts';
 
 /** Told of every finished (or client-aborted, status 499) request. */
 export type RequestObserver = (request: FastifyRequest, status: number, seconds: number) => void;
@@ -27,23 +27,6 @@ declare module 'fastify' {
     /** The incoming `x-smart-deadline` (absolute epoch ms), when the caller sent one. */
     deadline: number | undefined;
   }
-}
-
-/** The caller's deadline passed before the handler could start: the handler never runs. */
-export class DeadlinePassedError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_DEADLINE_PASSED';
-  /** The caller should see why, in every realm. */
-  readonly expose = true;
-  /** Not this service's bug: not reported to Bugsnag. */
-  readonly report = false;
-  constructor(late: number) {
-    super(DeadlinePassedError.code, 504, `the caller's deadline passed ${late} ms ago: the request was not handled`);
-  }
-}
-
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }
 
 /**
