@@ -2,7 +2,8 @@
 // a bare node:http upstream for raw undici, global fetch and smart-client
 // (service:// resolution, retries on, no failures), alternated, with ratios;
 // (2) tail latency: three upstream instances, one answering 5% of requests
-// after 1 s; p50/p99 and extra upstream load with hedging off and on.
+// after 1 s; p50/p99 and extra upstream load with hedging off and on, for
+// both balancers, at a fixed arrival rate.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -93,21 +94,56 @@ console.log(`global fetch / undici: ${ratio('global fetch', 'undici Pool.request
 await pool.close();
 await smart.close();
 
-// 2. Tail latency: three instances, one slow 5% of the time.
+// 2. Tail latency: three instances, one slow 5% of the time. Open loop (a
+// fixed arrival rate, latency counted from when a call was due), so a slow
+// answer cannot hold back the calls behind it and hide in the percentiles.
+const RATE = Number(process.env.BENCH_TAIL_RATE ?? 2_000);
+async function openLoop(call: () => Promise<unknown>, seconds: number) {
+  const latencies: number[] = [];
+  const calls: Promise<void>[] = [];
+  const start = performance.now();
+  for (let sent = 0; performance.now() - start < seconds * 1000; ) {
+    const due = Math.floor(((performance.now() - start) / 1000) * RATE);
+    for (; sent < due; sent++) {
+      const dueAt = start + (sent / RATE) * 1000;
+      calls.push(call().then(() => void latencies.push(performance.now() - dueAt)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(calls);
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) => latencies[Math.floor((p / 100) * latencies.length)] as number;
+  return { p50: at(50), p99: at(99), p999: at(99.9), count: latencies.length };
+}
 const fast1 = await upstream();
 const fast2 = await upstream();
 const flaky = await upstream({ SLOW_PERCENT: '5', SLOW_MS: '1000' });
+const served = async () => (await fast1.served()) + (await fast2.served()) + (await flaky.served());
 const resolver = staticResolver({ api: [fast1.url, fast2.url, flaky.url] });
-console.log('\ntail latency: 3 instances, one answers 5% of requests after 1 s');
-for (const hedge of [false, true]) {
-  const client = createClient({ resolver, realm: 'bench', ...(hedge ? { hedge: { percentile: 95 } } : {}) });
-  const before = (await fast1.served()) + (await fast2.served()) + (await flaky.served());
-  const result = await load(() => client.get('service://api/'), SECONDS * 2);
-  const after = (await fast1.served()) + (await fast2.served()) + (await flaky.served());
-  const extra = (after - before) / result.count - 1;
-  console.log(
-    `  hedging ${hedge ? 'on (p95)' : 'off'.padEnd(8)}  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  extra upstream load ${(extra * 100).toFixed(1)}%`,
-  );
-  await client.close();
+console.log(`\ntail latency: 3 instances, one answers 5% of its requests after 1 s; ${RATE} calls/s, open loop`);
+console.log(
+  `${'balancing, hedging'.padEnd(26)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'hedged'.padStart(8)}${'extra load'.padStart(12)}`,
+);
+for (const balancing of ['p2c', 'round-robin'] as const) {
+  for (const hedge of [false, true]) {
+    let hedges = 0;
+    const client = createClient({
+      resolver,
+      realm: 'bench',
+      balancing,
+      events: { onHedge: () => hedges++ },
+      ...(hedge ? { hedge: { percentile: 95 } } : {}),
+    });
+    await openLoop(() => client.get('service://api/'), 1); // warm-up, and latencies for the percentile
+    hedges = 0;
+    const before = await served();
+    const r = await openLoop(() => client.get('service://api/'), SECONDS);
+    const extra = ((await served()) - before) / r.count - 1;
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    console.log(
+      `${`${balancing}, ${hedge ? 'hedging at p95' : 'no hedging'}`.padEnd(26)}${r.p50.toFixed(1).padStart(8)}${r.p99.toFixed(1).padStart(9)}${r.p999.toFixed(1).padStart(10)}${pct(hedges / r.count).padStart(8)}${pct(extra).padStart(12)}`,
+    );
+    await client.close();
+  }
 }
 process.exit(0);

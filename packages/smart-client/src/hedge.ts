@@ -40,71 +40,85 @@ export class LatencyWindow {
 }
 
 type Attempt = (tried: Set<string>, signal: AbortSignal) => Promise<Attempted & { origin: string }>;
+type Result = Attempted & { origin: string };
+interface Settled {
+  readonly index: number;
+  readonly result?: Result;
+  readonly error?: unknown;
+}
 
-const good = (result: Attempted) => result.response.statusCode < 500;
+const good = (result: Result | undefined) => result !== undefined && result.response.statusCode < 500;
+const noop = () => {};
 
 /**
  * Runs an attempt; if it has not answered after `delayMs` and the budget
  * allows, runs a second one on another instance. The first good answer
  * (below 500) wins and the other is aborted; if neither is good, the first
- * to settle stands.
+ * to settle stands. An answer before the delay stands whatever it is (the
+ * retry layer judges it).
+ *
+ * One timer and one promise per call, no race helpers: this runs on every
+ * hedged call. libuv timers have millisecond resolution and may fire up to
+ * a millisecond early, which for delays of a few milliseconds (a p95 is
+ * often that) would hedge far more calls than intended; an early timer is
+ * re-armed for the rest of the delay.
  */
-export async function hedged(
+export function hedged(
   attempt: Attempt,
   tried: Set<string>,
   delayMs: number,
   budget: RetryBudget,
   onHedge?: () => void,
-): Promise<Attempted & { origin: string }> {
-  const controllers = [new AbortController(), new AbortController()] as const;
-  const first = attempt(tried, controllers[0].signal);
-  let timer: NodeJS.Timeout | undefined;
-  const fired = new Promise<'hedge'>((resolve) => {
-    timer = setTimeout(() => resolve('hedge'), delayMs);
-  });
-  const early = await Promise.race([
-    first.then(
-      () => 'done' as const,
-      () => 'done' as const,
-    ),
-    fired,
-  ]);
-  clearTimeout(timer);
-  if (early === 'done' || !budget.tryRetry()) return first;
+): Promise<Result> {
+  return new Promise<Result>((resolve, reject) => {
+    const controllers: AbortController[] = [new AbortController()];
+    const attempts: Promise<Result>[] = [];
+    const started = performance.now();
+    let hedgeSent = false;
+    let decided = false;
+    let fallback: Settled | undefined;
+    let timer: NodeJS.Timeout | undefined;
 
-  onHedge?.();
-  const second = attempt(new Set([...tried]), controllers[1].signal);
-  const racers = [first, second];
-  const outcome = await new Promise<{ index: number; result?: Attempted & { origin: string }; error?: unknown }>(
-    (resolve) => {
-      let settled = 0;
-      let fallback: { index: number; result?: Attempted & { origin: string }; error?: unknown } | undefined;
-      racers.forEach((racer, index) => {
-        racer.then(
-          (result) => {
-            settled++;
-            if (good(result)) resolve({ index, result });
-            else {
-              fallback ??= { index, result };
-              if (settled === 2) resolve(fallback);
-            }
-          },
-          (error) => {
-            settled++;
-            fallback ??= { index, error };
-            if (settled === 2) resolve(fallback);
-          },
-        );
-      });
-    },
-  );
-  // Abort the loser and drop its body, whatever state it is in.
-  const loser = 1 - outcome.index;
-  controllers[loser as 0 | 1].abort();
-  racers[loser]?.then(
-    (r) => r.response.body.dump(),
-    () => {},
-  );
-  if (outcome.error !== undefined) throw outcome.error;
-  return outcome.result as Attempted & { origin: string };
+    const decide = (outcome: Settled) => {
+      decided = true;
+      clearTimeout(timer);
+      // Abort the other attempt and drop its body, whatever state it is in.
+      const other = 1 - outcome.index;
+      controllers[other]?.abort();
+      attempts[other]?.then((r) => r.response.body.dump(), noop);
+      if (outcome.result) resolve(outcome.result);
+      else reject(outcome.error);
+    };
+    const settle = (outcome: Settled) => {
+      if (decided) return;
+      if (!hedgeSent || good(outcome.result)) return decide(outcome);
+      if (fallback) return decide(fallback); // neither was good: the first to settle stands
+      fallback = outcome;
+    };
+    const launch = (index: number, from: Set<string>) => {
+      const controller = controllers[index] ?? new AbortController();
+      controllers[index] = controller;
+      const running = attempt(from, controller.signal);
+      attempts[index] = running;
+      running.then(
+        (result) => settle({ index, result }),
+        (error: unknown) => settle({ index, error }),
+      );
+    };
+    const fire = () => {
+      if (decided) return;
+      const left = delayMs - (performance.now() - started);
+      if (left > 0) {
+        timer = setTimeout(fire, Math.ceil(left));
+        return;
+      }
+      if (!budget.tryRetry()) return;
+      hedgeSent = true;
+      onHedge?.();
+      launch(1, new Set(tried));
+    };
+
+    launch(0, tried);
+    if (!decided) timer = setTimeout(fire, Math.max(1, Math.ceil(delayMs)));
+  });
 }

@@ -40,9 +40,9 @@ export {
   type CallInit,
   type ClientEvents,
   type ClientOptions,
-  childTraceparent,
   createClient,
   DEADLINE_HEADER,
   type JsonCallOptions,
   SmartClient,
 } from './smart-client.ts';
+export { childTraceparent } from './trace-context.ts';

@@ -40,16 +40,30 @@ export function staticResolver(map: Readonly<Record<string, readonly string[]>>)
  * envResolver({ SMART_SERVICE_USER_STORE_URL: 'http://users.internal:3000' }) // for service://user-store
  */
 export function envResolver(env: Readonly<Record<string, string | undefined>> = process.env): ServiceResolver {
+  // Parsed once per distinct value: the variable is read on every call, so a changed one still applies.
+  const parsed = new Map<string, readonly Endpoint[]>();
+  const variables = new Map<string, string>();
   return {
     name: 'env',
     resolve(service) {
-      const value = env[`SMART_SERVICE_${service.replaceAll('-', '_').toUpperCase()}_URL`];
+      let variable = variables.get(service);
+      if (variable === undefined) {
+        variable = `SMART_SERVICE_${service.replaceAll('-', '_').toUpperCase()}_URL`;
+        variables.set(service, variable);
+      }
+      const value = env[variable];
       if (!value) return undefined;
-      return value
-        .split(',')
-        .map((url) => url.trim())
-        .filter(Boolean)
-        .map((url) => ({ id: url, origin: originOf(url) }));
+      let endpoints = parsed.get(value);
+      if (!endpoints) {
+        endpoints = value
+          .split(',')
+          .map((url) => url.trim())
+          .filter(Boolean)
+          .map((url) => ({ id: url, origin: originOf(url) }));
+        if (parsed.size > 1_024) parsed.clear();
+        parsed.set(value, endpoints);
+      }
+      return endpoints;
     },
   };
 }
@@ -115,17 +129,38 @@ export function atlasResolver(client: AtlasClient, options: { onError?: (err: Er
   };
 }
 
+/** True for a promise (resolvers answer from memory when they can: no microtask then). */
+export const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | undefined)?.then === 'function';
+
 /** Asks each resolver in turn; the first that knows the service (with any instance) answers. */
 export function chainResolver(resolvers: readonly ServiceResolver[]): ServiceResolver {
+  const from = async (
+    index: number,
+    pending: Promise<readonly Endpoint[] | undefined>,
+    service: string,
+    realm: string,
+  ) => {
+    const endpoints = await pending;
+    if (endpoints && endpoints.length > 0) return endpoints;
+    return ask(index + 1, service, realm);
+  };
+  // Synchronous while every resolver answers synchronously.
+  const ask = (
+    start: number,
+    service: string,
+    realm: string,
+  ): readonly Endpoint[] | undefined | Promise<readonly Endpoint[] | undefined> => {
+    for (let index = start; index < resolvers.length; index++) {
+      const answer = (resolvers[index] as ServiceResolver).resolve(service, realm);
+      if (isPromise(answer)) return from(index, answer, service, realm);
+      if (answer && answer.length > 0) return answer;
+    }
+    return undefined;
+  };
   return {
     name: `chain(${resolvers.map((r) => r.name).join(',')})`,
-    async resolve(service, realm) {
-      for (const resolver of resolvers) {
-        const endpoints = await resolver.resolve(service, realm);
-        if (endpoints && endpoints.length > 0) return endpoints;
-      }
-      return undefined;
-    },
+    resolve: (service, realm) => ask(0, service, realm),
     async close() {
       await Promise.all(resolvers.map((r) => r.close?.()));
     },

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
 import { type Balancer, createBalancer } from './balancer.ts';
 import { type EjectionOptions, Ejector } from './ejection.ts';
@@ -14,9 +13,10 @@ import {
   unavailable,
 } from './errors.ts';
 import { type HedgeOptions, hedged, LatencyWindow } from './hedge.ts';
-import { envResolver, type ServiceResolver } from './resolvers.ts';
+import { envResolver, isPromise, type ServiceResolver } from './resolvers.ts';
 import { isRetryableError, isRetryableStatus, mayRetry, RetryBudget, type RetryOptions, withRetries } from './retry.ts';
 import { parseServiceUrl } from './service-url.ts';
+import { childTraceparent } from './trace-context.ts';
 
 /** Headers every call made inside a request carries on. */
 export interface CallContext {
@@ -90,17 +90,6 @@ export const DEADLINE_HEADER = 'x-smart-deadline';
 export const CALLER_HEADER = 'x-smart-caller';
 
 const isLinkLocal = (host: string) => /^169\.254\./.test(host) || /^\[?fe[89ab][0-9a-f]:/i.test(host);
-
-// 32 random hex digits; randomUUID is much cheaper per call than randomBytes.
-const randomHex = () => randomUUID().replaceAll('-', '');
-
-/** A W3C traceparent for an outgoing call: the same trace, a new parent id; a new trace when there is none. */
-export function childTraceparent(parent: string | undefined): string {
-  const match = parent && /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(parent);
-  const traceId = match ? (match[1] as string) : randomHex();
-  const flags = match ? (match[2] as string) : '01';
-  return `00-${traceId}-${randomHex().slice(0, 16)}-${flags}`;
-}
 
 function headersOf(init: CallInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
@@ -186,7 +175,9 @@ export class SmartClient {
     // A call whose deadline has passed fails here, before any socket opens.
     if (deadline <= now) throw deadlineExceeded(`before calling ${name}`);
 
-    const endpoints = target ? await this.#resolver.resolve(target.service, this.realm) : undefined;
+    // Resolvers answer from memory once warm: await only a real promise.
+    const resolved = target ? this.#resolver.resolve(target.service, this.realm) : undefined;
+    const endpoints = isPromise(resolved) ? await resolved : resolved;
     if (target && (!endpoints || endpoints.length === 0)) throw noInstances(target.service, this.realm);
 
     const headers = headersOf(init.headers);
@@ -225,16 +216,17 @@ export class SmartClient {
         const started = performance.now();
         const remaining = Math.max(1, deadline - Date.now());
         const combined = hedgeSignal && signal ? AbortSignal.any([signal, hedgeSignal]) : (hedgeSignal ?? signal);
-        const response = await this.#agent.request({
+        const options: Dispatcher.RequestOptions = {
           origin,
           path,
-          method,
+          method: method as Dispatcher.HttpMethod,
           headers,
           body: init.body ?? null,
           headersTimeout: remaining,
           bodyTimeout: remaining,
-          ...(combined ? { signal: combined } : {}),
-        });
+        };
+        if (combined) options.signal = combined;
+        const response = await this.#agent.request(options);
         this.#latencyFor(name).add(performance.now() - started);
         if (isRetryableStatus(response.statusCode)) this.#ejector.failed(origin, endpoints);
         else this.#ejector.succeeded(origin);

@@ -1,0 +1,34 @@
+import { randomFillSync } from 'node:crypto';
+
+// Random bytes drawn in blocks: one randomFillSync per 512 ids instead of a
+// UUID (and a replaceAll) per id, which cost more than the rest of a call's
+// bookkeeping together.
+const pool = Buffer.allocUnsafe(4_096);
+let offset = pool.length;
+
+/** `bytes` random bytes as lower-case hex. */
+export function randomHex(bytes: number): string {
+  if (offset + bytes > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + bytes);
+  offset += bytes;
+  return hex;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
+
+/**
+ * A W3C traceparent for an outgoing call: the same trace with a new parent
+ * id, or a new sampled trace when there is no (valid) parent.
+ *
+ * @example
+ * childTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')
+ * // '00-0af7651916cd43dd8448eb211c80319c-<16 new hex digits>-01'
+ */
+export function childTraceparent(parent: string | undefined): string {
+  const match = parent === undefined ? null : TRACEPARENT.exec(parent);
+  if (!match) return `00-${randomHex(16)}-${randomHex(8)}-01`;
+  return `00-${match[1]}-${randomHex(8)}-${match[2]}`;
+}
