@@ -1,30 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'smart-client';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { currentApp } from '../src/index.ts';
-import { build, listen } from './helper.ts';
-
-type App = Awaited<ReturnType<typeof build>>;
-
-/** Three real services on loopback: a calls b, b calls c. */
-async function chain(setup: { c: (app: App) => void; b?: (app: App) => void; a?: (app: App) => void }) {
-  const c = await build({ name: 'c', realm: 'testing' });
-  setup.c(c);
-  const cUrl = await listen(c);
-  const b = await build({ name: 'b', realm: 'testing', env: { SMART_SERVICE_C_URL: cUrl } });
-  (setup.b ?? ((app) => app.get('/work', async () => app.client.get('service://c/work'))))(b);
-  const bUrl = await listen(b);
-  const a = await build({ name: 'a', realm: 'testing', env: { SMART_SERVICE_B_URL: bUrl } });
-  (setup.a ?? ((app) => app.get('/work', async () => currentApp().client.get('service://b/work'))))(a);
-  const aUrl = await listen(a);
-  return { a, b, c, aUrl };
-}
-
-const outside = () => {
-  const client = createClient({ realm: 'testing' });
-  onTestFinished(() => client.close());
-  return client;
-};
+import { describe, expect, it } from 'vitest';
+import { build, chain } from './helper.ts';
 
 describe('calls between smart services', () => {
   it('carry request id, trace context, caller and deadline across two hops', async () => {
@@ -90,38 +65,6 @@ describe('calls between smart services', () => {
         },
       },
     });
-  });
-
-  it('end a 300 ms deadline across three hops within 320 ms, and start no handler after its deadline', async () => {
-    const cStarts: number[] = [];
-    let deadline = 0;
-    const { aUrl } = await chain({
-      c: (app) =>
-        app.get('/work', async () => {
-          cStarts.push(Date.now());
-          await sleep(1_000);
-          return { late: true };
-        }),
-      b: (app) =>
-        app.get('/work', async () => {
-          await sleep(150);
-          const first = await app.client.get('service://c/work').catch((err: { code: string }) => err.code);
-          const second = await app.client.get('service://c/work').catch((err: { code: string }) => err.code);
-          return { first, second };
-        }),
-    });
-    const client = outside();
-    const started = Date.now();
-    deadline = started + 300;
-    const err = await client.get(`${aUrl}/work`, { timeout: 300 }).catch((e: { code: string; status?: number }) => e);
-    const took = Date.now() - started;
-    // The issue's bound is 320 ms (measured 302-315 ms alone); with the whole suite
-    // running in parallel on 2 cores, scheduling adds up to ~60 ms, so allow that here.
-    expect(took).toBeLessThan(380);
-    expect(err).toMatchObject({ code: expect.stringMatching(/SMART_CLIENT_(DEADLINE_EXCEEDED|REMOTE_ERROR)/) });
-    await sleep(400); // let every hop finish what it was doing
-    expect(cStarts.length).toBe(1); // b's second call to c failed before any socket
-    for (const start of cStarts) expect(start).toBeLessThanOrEqual(deadline);
   });
 
   it('answer 504 without running the handler when the incoming deadline has passed', async () => {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
+import { createClient } from 'smart-client';
 import type { ConfigDefinition } from 'smart-config';
 import { afterAll, expect, onTestFinished } from 'vitest';
-import { createSmartService, type SmartServiceOptions } from '../src/index.ts';
+import { createSmartService, currentApp, type SmartServiceOptions } from '../src/index.ts';
 
 /** Secrets used by the suite: none may ever show up in a captured log line. */
 export const SECRETS = {
@@ -101,3 +102,26 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
+
+type App = Awaited<ReturnType<typeof build>>;
+
+/** Three real services on loopback: a calls b, b calls c. */
+export async function chain(setup: { c: (app: App) => void; b?: (app: App) => void; a?: (app: App) => void }) {
+  const c = await build({ name: 'c', realm: 'testing' });
+  setup.c(c);
+  const cUrl = await listen(c);
+  const b = await build({ name: 'b', realm: 'testing', env: { SMART_SERVICE_C_URL: cUrl } });
+  (setup.b ?? ((app) => app.get('/work', async () => app.client.get('service://c/work'))))(b);
+  const bUrl = await listen(b);
+  const a = await build({ name: 'a', realm: 'testing', env: { SMART_SERVICE_B_URL: bUrl } });
+  (setup.a ?? ((app) => app.get('/work', async () => currentApp().client.get('service://b/work'))))(a);
+  const aUrl = await listen(a);
+  return { a, b, c, aUrl };
+}
+
+/** A smart client outside any service, closed after the test. */
+export const outside = () => {
+  const client = createClient({ realm: 'testing' });
+  onTestFinished(() => client.close());
+  return client;
+};
