@@ -4,7 +4,7 @@
 // (2) tail latency: three upstream instances, one answering 5% of requests
 // after 1 s; p50/p99 and extra upstream load with hedging off and on, for
 // both balancers, at a fixed arrival rate.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createClient, staticResolver } from 'smart-client';
@@ -14,6 +14,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_DURATION ?? 4);
 const CONCURRENCY = 50;
 const pin = availableParallelism() >= 2;
+// The load (this process, every thread) on core 0, the upstreams on core 1.
+if (pin) execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
 const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
@@ -75,7 +77,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 console.log(
-  `client bench: ${ROUNDS} rounds x ${SECONDS} s, ${CONCURRENCY} concurrent, upstream node:http${pin ? ' on core 1' : ''}\n`,
+  `client bench: ${ROUNDS} rounds x ${SECONDS} s, ${CONCURRENCY} concurrent, upstream node:http${pin ? ' on core 1, clients on core 0' : ''}\n`,
 );
 console.log(`${'client'.padEnd(22)}${'req/s'.padStart(10)}${'p99 ms'.padStart(10)}`);
 for (const [name] of contenders) {
