@@ -63,7 +63,12 @@ export async function blockingRead<T>(
   read: () => Promise<T>,
 ): Promise<T> {
   const query = request.query as { index?: number; wait?: string };
-  let current = await options.store.index(topics);
+  // Indexes on the wire are the store's plus one: a topic never written to
+  // (store index 0) answers 1, and its first write (store index 1) answers 2.
+  // Without the shift both answered 1, and a watcher that started before the
+  // first write slept through it (every first registration in a fresh Atlas).
+  const wire = async () => (await options.store.index(topics)) + 1;
+  let current = await wire();
   if (query.index !== undefined && current <= query.index) {
     const wanted = query.wait === undefined ? options.maxWaitMs : (parseWait(query.wait) ?? options.maxWaitMs);
     const capped = Math.min(wanted, options.maxWaitMs);
@@ -78,13 +83,13 @@ export async function blockingRead<T>(
     while (current <= query.index && Date.now() < deadline && !gone) {
       // Subscribe first, then look again: a write that landed in between returns at once.
       const change = changeOf(options.store, new Set(topics), deadline - Date.now(), reply);
-      current = await options.store.index(topics);
+      current = await wire();
       if (current <= query.index) await change.promise;
       else change.cancel();
-      current = await options.store.index(topics);
+      current = await wire();
     }
   }
   const data = await read();
-  reply.header(INDEX_HEADER, String(Math.max(current, 1)));
+  reply.header(INDEX_HEADER, String(current));
   return data;
 }
