@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { DevError, devErrorCodes } from '../errors.ts';
+
+/**
+ * The `smart-atlas serve` script to run: from the services' root first (the
+ * version the project installed), else from next to smart-service. Atlas is
+ * built on smart-service, so smart-service cannot depend on it: it is found
+ * at run time instead.
+ *
+ * @example
+ * findAtlasBin('/code/shop'); // '/code/shop/node_modules/smart-atlas/bin/smart-atlas.ts'
+ */
+export function findAtlasBin(root: string, packageDir?: string): string {
+  const dir = packageDir ?? findAtlasPackage(root);
+  if (!dir) {
+    throw new DevError(
+      devErrorCodes.noAtlas,
+      `smart dev runs Atlas from the smart-atlas package, which is not installed in ${root}: install it as a dev dependency (pnpm add -D smart-atlas)`,
+    );
+  }
+  let bin: string | undefined;
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      bin?: string | Record<string, string>;
+    };
+    bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.['smart-atlas'];
+  } catch {
+    bin = undefined;
+  }
+  if (!bin || !existsSync(join(dir, bin))) {
+    throw new DevError(devErrorCodes.noAtlas, `${dir} has no smart-atlas executable: reinstall smart-atlas`);
+  }
+  return join(dir, bin);
+}
+
+function findAtlasPackage(root: string): string | undefined {
+  for (const from of [join(root, 'package.json'), import.meta.filename]) {
+    let entry: string;
+    try {
+      // Its main entry, not package.json: the package's `exports` need not list package.json.
+      entry = createRequire(from).resolve('smart-atlas');
+    } catch {
+      continue;
+    }
+    for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+      const file = join(dir, 'package.json');
+      if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'smart-atlas') {
+        return dir;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `preferred` if nothing listens on it on loopback, else a free port chosen
+ * by the system (the CLI's Atlas port: 4100 when it can, another when not).
+ *
+ * @example
+ * await portOr(4100); // 4100, or e.g. 38211 when 4100 is taken
+ */
+export async function portOr(preferred: number): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+        const address = server.address();
+        const chosen = typeof address === 'object' && address ? address.port : undefined;
+        server.close(() => resolve(chosen));
+      });
+    });
+  return (await tryPort(preferred)) ?? (await tryPort(0)) ?? 0;
+}
+
+/** The environment of the embedded Atlas: realm local, its own PGlite folder, loopback, JSON logs. */
+export function atlasEnv(base: NodeJS.ProcessEnv, port: number, dataDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    SMART_REALM: 'local',
+    SMART_HTTP__HOST: '127.0.0.1',
+    SMART_HTTP__PORT: String(port),
+    SMART_DB__EMBEDDED_DIR: dataDir,
+    SMART_LOG__PRETTY: 'false',
+    SMART_LOG__LEVEL: 'info',
+    SMART_SHUTDOWN__DRAIN_DELAY_MS: '0',
+    NODE_ENV: 'development',
+  };
+  // These are for the services, not for Atlas: Atlas would register in
+  // itself, or use the services' database instead of its embedded one.
+  for (const key of ['SMART_ATLAS_URL', 'SMART_ATLAS_TOKEN', 'SMART_DB__URL']) delete env[key];
+  return env;
+}

@@ -1,0 +1,84 @@
+import { DevError, devErrorCodes } from '../errors.ts';
+import { portOr } from './atlas-process.ts';
+import { startDev } from './start-dev.ts';
+import type { DevSession } from './types.ts';
+
+/** The `smart dev` command line, as commander parses it. */
+export interface DevCommandOptions {
+  readonly root: string;
+  /** Comma-separated service names (`--only a,b`). */
+  readonly only?: string | undefined;
+  /** `--no-watch` makes it false. */
+  readonly watch?: boolean | undefined;
+  /** `--atlas-port N`; without it 4100, or a free port when 4100 is taken. */
+  readonly atlasPort?: string | undefined;
+  readonly output?: NodeJS.WritableStream;
+}
+
+/** The port Atlas prefers, as `smart-atlas serve` does, so `smart-atlas services` finds it without flags. */
+export const DEFAULT_ATLAS_PORT = 4100;
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) {
+    throw new DevError(devErrorCodes.invalidOption, `--atlas-port must be a port number (0-65535), not "${text}"`);
+  }
+  return port;
+}
+
+/**
+ * `smart dev [root]`: runs the services until SIGINT or SIGTERM, then stops
+ * them all gracefully and resolves with exit code 0; a second signal kills
+ * everything at once (exit code 1). A signal that arrives while Atlas is
+ * still starting stops the session as soon as it has started.
+ *
+ * @example
+ * process.exitCode = await devCommand({ root: '.', only: 'orders,users' });
+ */
+export async function devCommand(options: DevCommandOptions): Promise<number> {
+  let session: DevSession | undefined;
+  let signals = 0;
+  let stopRequested: () => void = () => {};
+  const stopWanted = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+  let killedAll: (code: number) => void = () => {};
+  const killed = new Promise<number>((resolve) => {
+    killedAll = resolve;
+  });
+  const onSignal = () => {
+    signals += 1;
+    if (signals === 1) {
+      stopRequested();
+    } else {
+      // The second signal: no more waiting for anyone.
+      session?.kill();
+      killedAll(1);
+    }
+  };
+  const handled = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of handled) process.on(signal, onSignal);
+  try {
+    const services = options.only
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    const atlasPort =
+      options.atlasPort === undefined ? await portOr(DEFAULT_ATLAS_PORT) : parsePort(String(options.atlasPort));
+    session = await startDev({
+      root: options.root,
+      watch: options.watch !== false,
+      atlasPort,
+      ...(services ? { services } : {}),
+      ...(options.output ? { output: options.output } : {}),
+    });
+    if (signals > 1) {
+      session.kill();
+      return 1;
+    }
+    await stopWanted;
+    return await Promise.race([session.stop().then(() => 0), killed]);
+  } finally {
+    for (const signal of handled) process.off(signal, onSignal);
+  }
+}

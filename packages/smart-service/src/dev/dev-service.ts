@@ -1,0 +1,145 @@
+import { EventEmitter } from 'node:events';
+import type { Instance } from 'atlas-client';
+import type { ServiceSpec } from './discover.ts';
+import { parseJsonLine } from './log-format.ts';
+import { type Backoff, type ExitInfo, SupervisedProcess } from './supervised-process.ts';
+import type { DevLogLine, DevService } from './types.ts';
+
+/** Fastify's own line once the server listens (smart-service logs it at info). */
+const LISTENING = /^Server listening at (https?:\/\/[^\s,]+)/;
+
+export interface DevServiceOptions {
+  readonly spec: ServiceSpec;
+  /** The environment every service gets (the process's, smart dev's, DevOptions.env). */
+  readonly baseEnv: NodeJS.ProcessEnv;
+  readonly backoff: Backoff;
+  readonly stopTimeoutMs: number;
+}
+
+/**
+ * One service of a dev session: its supervised process, the URL it listens
+ * on (from its "listening" line, or from its registration in Atlas when
+ * that line is not logged), and whether its current process is registered.
+ * The port it first got is kept across restarts, so its URL stays the same.
+ *
+ * Events: `line` (DevLogLine), `listening`, `exit` (ExitInfo).
+ */
+export class DevServiceProcess extends EventEmitter implements DevService {
+  readonly name: string;
+  readonly dir: string;
+  readonly #spec: ServiceSpec;
+  readonly #process: SupervisedProcess;
+  readonly #baseEnv: NodeJS.ProcessEnv;
+  #url: string | undefined;
+  #port: number | undefined;
+  #registered = false;
+  #instances: readonly Instance[] = [];
+
+  constructor(options: DevServiceOptions) {
+    super();
+    this.#spec = options.spec;
+    this.name = options.spec.name;
+    this.dir = options.spec.dir;
+    this.#baseEnv = options.baseEnv;
+    this.#process = new SupervisedProcess({
+      cwd: this.dir,
+      args: [this.#spec.entry],
+      env: () => this.#env(),
+      backoff: options.backoff,
+      stopTimeoutMs: options.stopTimeoutMs,
+    });
+    this.#process.on('spawn', () => {
+      this.#url = undefined;
+      this.#registered = false;
+      this.#matchInstances();
+    });
+    this.#process.on('line', (text: string) => this.#onLine(text));
+    this.#process.on('exit', (exit: ExitInfo) => this.#onExit(exit));
+  }
+
+  get url(): string | undefined {
+    return this.#url;
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  get restarts(): number {
+    return this.#process.restarts;
+  }
+
+  /** Listening, and this very process is registered in Atlas. */
+  get ready(): boolean {
+    return this.pid !== undefined && this.#url !== undefined && this.#registered;
+  }
+
+  /** Atlas instances of this service (kept for deregistering a crashed one). */
+  get instances(): readonly Instance[] {
+    return this.#instances;
+  }
+
+  start(): void {
+    this.#process.start();
+  }
+
+  restart(): Promise<void> {
+    return this.#process.restart();
+  }
+
+  stop(): Promise<void> {
+    return this.#process.stop();
+  }
+
+  kill(): void {
+    this.#process.kill();
+  }
+
+  /** The live instances Atlas knows for this service, whenever they change. */
+  setInstances(instances: readonly Instance[]): void {
+    this.#instances = instances;
+    this.#matchInstances();
+  }
+
+  #env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...this.#baseEnv, ...this.#spec.env };
+    // The port it had, so its URL survives a restart; unless the user chose one.
+    if (this.#port !== undefined && this.#baseEnv.SMART_HTTP__PORT === '0' && !this.#spec.env.SMART_HTTP__PORT) {
+      env.SMART_HTTP__PORT = String(this.#port);
+    }
+    return env;
+  }
+
+  #matchInstances(): void {
+    const pid = this.pid;
+    const mine = pid === undefined ? undefined : this.#instances.find((i) => i.metadata.pid === pid);
+    this.#registered = mine !== undefined;
+    if (mine && this.#url === undefined) this.#listening(mine.url.replace(/\/$/, ''));
+  }
+
+  #listening(url: string): void {
+    this.#url = url;
+    const port = Number(new URL(url).port);
+    if (port > 0) this.#port = port;
+    this.emit('listening');
+  }
+
+  #onLine(text: string): void {
+    const json = parseJsonLine(text);
+    const line: DevLogLine = { service: this.name, line: text, json };
+    if (json && typeof json.msg === 'string' && this.#url === undefined) {
+      const match = LISTENING.exec(json.msg);
+      if (match?.[1] && (json.pid === undefined || json.pid === this.pid)) this.#listening(match[1]);
+    }
+    this.emit('line', line);
+  }
+
+  #onExit(exit: ExitInfo): void {
+    // A process that died before listening may have died of its port (taken
+    // meanwhile): the next start takes any free one.
+    if (!exit.expected && this.#url === undefined) this.#port = undefined;
+    this.#url = undefined;
+    this.#registered = false;
+    this.emit('exit', exit);
+  }
+}

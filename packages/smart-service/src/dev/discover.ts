@@ -1,0 +1,151 @@
+import { existsSync, statSync } from 'node:fs';
+import { glob, readdir, readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { z } from 'zod';
+import { DevError, devErrorCodes } from '../errors.ts';
+
+/** One service `smart dev` runs: where it is, what it starts, what it adds to the environment. */
+export interface ServiceSpec {
+  readonly name: string;
+  /** Absolute folder of the service: the child's working directory, and what is watched. */
+  readonly dir: string;
+  /** The file `node` runs, relative to `dir`. */
+  readonly entry: string;
+  /** Extra environment from the manifest. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The manifest's file name, in the root folder. */
+export const MANIFEST = 'smart-dev.json';
+export const DEFAULT_ENTRY = 'src/server.ts';
+// The same rule as createSmartService's `name`, so a service is found in Atlas under its folder's name.
+const NAME = /^[a-z][a-z0-9-]*$/;
+
+const longForm = z.strictObject({
+  dir: z.string().min(1),
+  entry: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+});
+const manifestSchema = z.strictObject({
+  services: z.record(z.string().regex(NAME, 'service names are kebab-case'), z.union([z.string().min(1), longForm])),
+});
+
+function badManifest(file: string, why: string): DevError {
+  return new DevError(devErrorCodes.badManifest, `${file}: ${why}`);
+}
+
+async function fromManifest(root: string, file: string): Promise<ServiceSpec[]> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw badManifest(file, `not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw badManifest(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  return Object.entries(parsed.data.services).map(([name, value]) => {
+    const item = typeof value === 'string' ? { dir: value } : value;
+    const dir = resolve(root, item.dir);
+    const entry = item.entry ?? DEFAULT_ENTRY;
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw badManifest(file, `${name}: ${item.dir} is not a folder`);
+    if (isAbsolute(entry) || !existsSync(join(dir, entry)))
+      throw badManifest(file, `${name}: ${join(item.dir, entry)} does not exist`);
+    return { name, dir, entry, env: item.env ?? {} };
+  });
+}
+
+const isService = (dir: string) => existsSync(join(dir, 'package.json')) && existsSync(join(dir, DEFAULT_ENTRY));
+
+// The `packages:` list of a pnpm-workspace.yaml: a flat list of quoted or bare
+// globs, which is all pnpm itself documents; no YAML library needed for that.
+export function workspacePatterns(yaml: string): string[] {
+  const patterns: string[] = [];
+  let inPackages = false;
+  for (const line of yaml.split(/\r?\n/)) {
+    if (/^packages\s*:/.test(line)) {
+      inPackages = true;
+      continue;
+    }
+    if (!inPackages || /^\s*(#.*)?$/.test(line)) continue;
+    const item = /^\s+-\s*(['"]?)(.+?)\1\s*(#.*)?$/.exec(line);
+    if (!item?.[2]) break; // the next top-level key
+    patterns.push(item[2]);
+  }
+  return patterns;
+}
+
+async function workspaceDirs(root: string): Promise<string[]> {
+  const file = join(root, 'pnpm-workspace.yaml');
+  if (!existsSync(file)) return [];
+  const patterns = workspacePatterns(await readFile(file, 'utf8'));
+  const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+  const dirs: string[] = [];
+  for (const pattern of patterns.filter((p) => !p.startsWith('!'))) {
+    for await (const match of glob(pattern, { cwd: root, exclude: (name) => name === 'node_modules' })) {
+      dirs.push(resolve(root, match));
+    }
+  }
+  const excluded = new Set<string>();
+  for (const pattern of exclude)
+    for await (const match of glob(pattern, { cwd: root })) excluded.add(resolve(root, match));
+  return dirs.filter((dir) => !excluded.has(dir));
+}
+
+async function fromFolders(root: string): Promise<ServiceSpec[]> {
+  const children = (await readdir(root, { withFileTypes: true }))
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules')
+    .map((d) => join(root, d.name));
+  const candidates = [...new Set([...children, ...(await workspaceDirs(root))])].filter(isService);
+  // A single service's own folder: `smart dev` inside it runs just that one.
+  if (candidates.length === 0 && isService(root)) candidates.push(root);
+  const specs = new Map<string, ServiceSpec>();
+  for (const dir of candidates.sort()) {
+    const name = basename(dir);
+    if (!NAME.test(name)) continue; // not a name Atlas accepts: not something smart dev can run
+    const other = specs.get(name);
+    if (other) {
+      throw new DevError(
+        devErrorCodes.badManifest,
+        `two services are named ${name} (${relative(root, other.dir)} and ${relative(root, dir)}): name them in ${MANIFEST}`,
+      );
+    }
+    specs.set(name, { name, dir, entry: DEFAULT_ENTRY, env: {} });
+  }
+  return [...specs.values()];
+}
+
+/**
+ * The services of a folder: the ones `smart-dev.json` names, or else every
+ * immediate subfolder (and every pnpm workspace package) that has a
+ * `package.json` and a `src/server.ts`, named after its folder.
+ *
+ * @example
+ * await discoverServices('/code/shop'); // [{ name: 'orders', dir: '/code/shop/orders', entry: 'src/server.ts', env: {} }]
+ */
+export async function discoverServices(root: string, only?: readonly string[]): Promise<ServiceSpec[]> {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new DevError(devErrorCodes.invalidOption, `${root} is not a folder`);
+  }
+  const manifest = join(root, MANIFEST);
+  const found = existsSync(manifest) ? await fromManifest(root, manifest) : await fromFolders(root);
+  if (found.length === 0) {
+    throw new DevError(
+      devErrorCodes.noServices,
+      `no services in ${root}: add ${MANIFEST} ({ "services": { "name": "dir" } }) or folders with package.json and ${DEFAULT_ENTRY}`,
+    );
+  }
+  if (!only || only.length === 0) return found;
+  const names = new Set(found.map((s) => s.name));
+  const unknown = only.filter((name) => !names.has(name));
+  if (unknown.length > 0) {
+    throw new DevError(
+      devErrorCodes.unknownService,
+      `no service named ${unknown.join(', ')} in ${root} (there are: ${[...names].join(', ')})`,
+    );
+  }
+  return found.filter((s) => only.includes(s.name));
+}
