@@ -126,12 +126,11 @@ export class DevServiceProcess extends EventEmitter implements DevService {
 
   #onLine(text: string): void {
     const json = parseJsonLine(text);
-    const line: DevLogLine = { service: this.name, line: text, json };
+    this.emit('line', { service: this.name, line: text, json } satisfies DevLogLine);
     if (json && typeof json.msg === 'string' && this.#url === undefined) {
       const match = LISTENING.exec(json.msg);
-      if (match?.[1] && (json.pid === undefined || json.pid === this.pid)) this.#listening(match[1]);
+      if (match?.[1]) this.#listening(match[1]);
     }
-    this.emit('line', line);
   }
 
   #onExit(exit: ExitInfo): void {

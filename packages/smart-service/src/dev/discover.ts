@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { glob, readdir, readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
@@ -27,7 +27,7 @@ const longForm = z.strictObject({
   env: z.record(z.string(), z.string()).optional(),
 });
 const manifestSchema = z.strictObject({
-  services: z.record(z.string().regex(NAME, 'service names are kebab-case'), z.union([z.string().min(1), longForm])),
+  services: z.record(z.string(), z.union([z.string().min(1), longForm])),
 });
 
 function badManifest(file: string, why: string): DevError {
@@ -47,6 +47,7 @@ async function fromManifest(root: string, file: string): Promise<ServiceSpec[]> 
     throw badManifest(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
   }
   return Object.entries(parsed.data.services).map(([name, value]) => {
+    if (!NAME.test(name)) throw badManifest(file, `"${name}": service names are kebab-case (a-z, 0-9, -), as in Atlas`);
     const item = typeof value === 'string' ? { dir: value } : value;
     const dir = resolve(root, item.dir);
     const entry = item.entry ?? DEFAULT_ENTRY;
@@ -95,6 +96,20 @@ async function workspaceDirs(root: string): Promise<string[]> {
   return dirs.filter((dir) => !excluded.has(dir));
 }
 
+// The folder's name; else its package.json name without the scope (a
+// folder called `Orders_v2` holding the package `@shop/orders`).
+function serviceName(dir: string): string | undefined {
+  const folder = basename(dir);
+  if (NAME.test(folder)) return folder;
+  try {
+    const name = String((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name);
+    const bare = name.replace(/^@[^/]+\//, '');
+    return NAME.test(bare) ? bare : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function fromFolders(root: string): Promise<ServiceSpec[]> {
   const children = (await readdir(root, { withFileTypes: true }))
     .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules')
@@ -104,8 +119,8 @@ async function fromFolders(root: string): Promise<ServiceSpec[]> {
   if (candidates.length === 0 && isService(root)) candidates.push(root);
   const specs = new Map<string, ServiceSpec>();
   for (const dir of candidates.sort()) {
-    const name = basename(dir);
-    if (!NAME.test(name)) continue; // not a name Atlas accepts: not something smart dev can run
+    const name = serviceName(dir);
+    if (!name) continue; // no name Atlas accepts: not something smart dev can run
     const other = specs.get(name);
     if (other) {
       throw new DevError(
@@ -115,7 +130,7 @@ async function fromFolders(root: string): Promise<ServiceSpec[]> {
     }
     specs.set(name, { name, dir, entry: DEFAULT_ENTRY, env: {} });
   }
-  return [...specs.values()];
+  return [...specs.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /**

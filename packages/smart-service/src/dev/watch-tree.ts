@@ -1,4 +1,4 @@
-import { type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
+import { type Dirent, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 
 /** Folders never watched: dependencies, build output, smart-service's own state. */
@@ -64,7 +64,7 @@ export function watchTree(root: string, onChange: (file: string) => void): { clo
 
   const walk = (dir: string) => {
     add(dir);
-    let entries: import('node:fs').Dirent[];
+    let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {

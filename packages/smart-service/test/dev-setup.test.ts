@@ -1,0 +1,191 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { workspacePatterns } from '../src/dev/discover.ts';
+import { devErrorCodes, discoverServices, startDev } from '../src/dev/index.ts';
+import { formatLine } from '../src/dev/log-format.ts';
+import { isIgnored } from '../src/dev/watch-tree.ts';
+
+const run = promisify(execFile);
+const BIN = join(import.meta.dirname, '../bin/smart.ts');
+const roots: string[] = [];
+afterAll(async () => {
+  for (const root of roots) await rm(root, { recursive: true, force: true });
+});
+
+/** A temp folder with these files (path -> content). */
+async function folder(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'smart-dev-setup-'));
+  roots.push(root);
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(root, path, '..'), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+  return root;
+}
+
+const service = (dir: string) => ({ [`${dir}/package.json`]: '{}', [`${dir}/src/server.ts`]: '' });
+
+describe('smart dev finds the services of a folder', () => {
+  it('takes every subfolder with package.json and src/server.ts, named after the folder', async () => {
+    const root = await folder({
+      ...service('orders'),
+      ...service('users'),
+      'docs/README.md': '',
+      'lib/package.json': '{}',
+    });
+    const found = await discoverServices(root);
+    expect(found.map((s) => [s.name, s.dir, s.entry])).toEqual([
+      ['orders', join(root, 'orders'), 'src/server.ts'],
+      ['users', join(root, 'users'), 'src/server.ts'],
+    ]);
+  });
+
+  it('takes the packages of a pnpm workspace, and a single service in its own folder', async () => {
+    const yaml =
+      "packages:\n  - 'services/*'\n  - \"tools/gen\"  # a comment\n  - '!services/legacy'\nallowBuilds: {}\n";
+    expect(workspacePatterns(yaml)).toEqual(['services/*', 'tools/gen', '!services/legacy']);
+    const root = await folder({
+      'pnpm-workspace.yaml': yaml,
+      ...service('services/orders'),
+      ...service('services/legacy'),
+      ...service('tools/gen'),
+    });
+    expect((await discoverServices(root)).map((s) => s.name)).toEqual(['gen', 'orders']);
+    const single = await folder(service('my-service'));
+    expect(await discoverServices(join(single, 'my-service'))).toEqual([
+      { name: 'my-service', dir: join(single, 'my-service'), entry: 'src/server.ts', env: {} },
+    ]);
+  });
+
+  it('follows smart-dev.json, short and long form, over the folders', async () => {
+    const root = await folder({
+      ...service('orders'),
+      'svc/pay/main.ts': '',
+      'smart-dev.json': JSON.stringify({
+        services: {
+          orders: 'orders',
+          payments: { dir: 'svc/pay', entry: 'main.ts', env: { SMART_LOG__LEVEL: 'warn' } },
+        },
+      }),
+    });
+    expect(await discoverServices(root)).toEqual([
+      { name: 'orders', dir: join(root, 'orders'), entry: 'src/server.ts', env: {} },
+      { name: 'payments', dir: join(root, 'svc/pay'), entry: 'main.ts', env: { SMART_LOG__LEVEL: 'warn' } },
+    ]);
+    expect((await discoverServices(root, ['payments'])).map((s) => s.name)).toEqual(['payments']);
+  });
+
+  it('says clearly what is wrong with a folder, a manifest or a service list', async () => {
+    const cases: [() => Promise<unknown>, string, RegExp][] = [
+      [async () => discoverServices(await folder({ 'README.md': '' })), devErrorCodes.noServices, /smart-dev\.json/],
+      [
+        async () => discoverServices(await folder({ 'smart-dev.json': '{ nope' })),
+        devErrorCodes.badManifest,
+        /not valid JSON/,
+      ],
+      [
+        async () => discoverServices(await folder({ 'smart-dev.json': '{"services":{"Bad_Name":"x"}}' })),
+        devErrorCodes.badManifest,
+        /kebab-case/,
+      ],
+      [
+        async () => discoverServices(await folder({ 'smart-dev.json': '{"services":{"orders":"missing"}}' })),
+        devErrorCodes.badManifest,
+        /orders: missing is not a folder/,
+      ],
+      [
+        async () => discoverServices(await folder({ ...service('orders') }), ['orders', 'nope']),
+        devErrorCodes.unknownService,
+        /no service named nope .*there are: orders/,
+      ],
+      [async () => discoverServices('/definitely/not/here'), devErrorCodes.invalidOption, /not a folder/],
+      [async () => startDev({ root: '.', atlasPort: 70_000 }), devErrorCodes.invalidOption, /atlasPort/],
+    ];
+    for (const [run, code, message] of cases) {
+      await expect(run()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+    }
+  });
+
+  it('asks for smart-atlas when it is not installed (the command says so and exits 1)', async () => {
+    const root = await folder({ ...service('orders'), 'package.json': '{}' });
+    const env = { ...process.env };
+    delete env.NODE_PATH; // pnpm's, under which every workspace package resolves from anywhere
+    const failed = await run(process.execPath, [BIN, 'dev', root], { env }).then(
+      () => undefined,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain(
+      'smart: SMART_SERVICE_DEV_NO_ATLAS: smart dev runs Atlas from the smart-atlas package',
+    );
+    expect(failed?.stderr).toContain('pnpm add -D smart-atlas');
+  });
+});
+
+describe('smart dev lines', () => {
+  const plain = { width: 6, colour: false };
+
+  it('show service, time, level, message, the access fields and the request id', () => {
+    const time = new Date(2026, 0, 2, 3, 4, 5, 6).getTime();
+    const access = JSON.stringify({
+      level: 30,
+      time,
+      service: 'orders',
+      realm: 'local',
+      version: '1.0.0',
+      requestId: 'req-7',
+      method: 'GET',
+      route: '/orders/:id',
+      path: '/orders/42',
+      status: 404,
+      durationMs: 1.25,
+      msg: 'request completed',
+    });
+    expect(formatLine('orders', 'cyan', access, plain)).toBe(
+      'orders │ 03:04:05.006 INFO  request completed GET /orders/42 404 1.25 ms [req-7]',
+    );
+    const custom = JSON.stringify({ level: 40, time, msg: 'slow', ms: 900, user: { id: 1 } });
+    expect(formatLine('users', 'cyan', custom, plain)).toBe('users  │ 03:04:05.006 WARN  slow ms=900 user={"id":1}');
+  });
+
+  it('show an error with its stack, and any other text as it came', () => {
+    const err = JSON.stringify({
+      level: 50,
+      time: 0,
+      msg: 'boom',
+      err: {
+        type: 'TypeError',
+        message: 'x is undefined',
+        stack: 'TypeError: x is undefined\n    at handler (a.ts:3:1)',
+      },
+    });
+    expect(formatLine('orders', 'cyan', err, plain).split('\n')).toEqual([
+      expect.stringMatching(/^orders │ \S+ ERROR boom TypeError: x is undefined$/),
+      'orders │     at handler (a.ts:3:1)',
+    ]);
+    expect(formatLine('orders', 'cyan', 'SyntaxError: Unexpected identifier', plain)).toBe(
+      'orders │ SyntaxError: Unexpected identifier',
+    );
+    expect(formatLine('orders', 'cyan', '{"level":30,"msg":"hi"}', { width: 6, colour: true })).toContain('\u001b[');
+  });
+
+  it('ignore changes nobody needs a restart for', () => {
+    for (const path of [
+      'node_modules/x/index.js',
+      '.git/HEAD',
+      '.smart/pglite/1',
+      'dist/a.js',
+      'src/.a.ts.swp',
+      'src/4913',
+      'a.ts~',
+    ]) {
+      expect(isIgnored(path)).toBe(true);
+    }
+    for (const path of ['src/server.ts', 'package.json', 'migrations/0001_init.ts', '.env'])
+      expect(isIgnored(path)).toBe(false);
+  });
+});
