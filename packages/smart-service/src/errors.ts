@@ -118,6 +118,8 @@ export const devErrorCodes = {
   unknownService: 'SMART_SERVICE_DEV_UNKNOWN_SERVICE',
   /** A `startDev` option is invalid (a port out of range, a missing root). */
   invalidOption: 'SMART_SERVICE_DEV_INVALID_OPTION',
+  /** Another smart dev session uses the same Atlas data folder. */
+  alreadyRunning: 'SMART_SERVICE_DEV_ALREADY_RUNNING',
   /** `session.ready({ timeoutMs })` ran out of time, or the session stopped first. */
   notReady: 'SMART_SERVICE_DEV_NOT_READY',
 } as const;

@@ -150,6 +150,9 @@ describe('smart dev lines', () => {
     );
     const custom = JSON.stringify({ level: 40, time, msg: 'slow', ms: 900, user: { id: 1 } });
     expect(formatLine('users', 'cyan', custom, plain)).toBe('users  │ 03:04:05.006 WARN  slow ms=900 user={"id":1}');
+    // Another logger's labels instead of pino's numbers.
+    const labelled = JSON.stringify({ level: 'error', time, msg: 'down', reqId: 'r-9' });
+    expect(formatLine('users', 'cyan', labelled, plain)).toBe('users  │ 03:04:05.006 ERROR down [r-9]');
   });
 
   it('show an error with its stack, and any other text as it came', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevExit, type DevService, type DevSession, startDev } from '../src/dev/index.ts';
+import { type DevExit, type DevService, type DevSession, devErrorCodes, startDev } from '../src/dev/index.ts';
 import { eventually } from './helper.ts';
 
 const PACKAGE = resolve(import.meta.dirname, '..');
@@ -93,6 +93,21 @@ describe('startDev', () => {
   const alpha = () => dev.services.get('alpha') as DevService;
   const beta = () => dev.services.get('beta') as DevService;
 
+  /**
+   * What alpha answered beta's `service://alpha` call. Right after a
+   * restart, beta learns of the new instance through its own Atlas watch a
+   * moment after smart dev does (its reads are at least 100 ms apart): until
+   * then it answers 503 SMART_CLIENT_NO_INSTANCES.
+   */
+  async function relayed(): Promise<unknown> {
+    let last: Awaited<ReturnType<typeof getJson>> | undefined;
+    await eventually(async () => {
+      last = await getJson(`${beta().url}/relay`);
+      return last.status === 200;
+    }, 3_000).catch(() => {});
+    return last?.body.alpha ?? last?.body;
+  }
+
   beforeAll(async () => {
     root = await servicesFolder();
     const output = new Writable({
@@ -128,6 +143,14 @@ describe('startDev', () => {
     expect(printed).toContain(`atlas  ${dev.atlasUrl}`);
   });
 
+  it('refuses a second session on the same folder (one Atlas database), and the first runs on', async () => {
+    await expect(startDev({ root, output: false })).rejects.toMatchObject({
+      code: devErrorCodes.alreadyRunning,
+      message: expect.stringContaining(`pid ${process.pid}`),
+    });
+    expect((await getJson(`${dev.atlasUrl}/health/live`)).status).toBe(200);
+  });
+
   it('resolves service:// through Atlas: beta calls alpha, and the request id shows in both prefixed lines', async () => {
     const relay = await getJson(`${beta().url}/relay`, { headers: { 'x-request-id': 'dev-relay-1' } });
     expect(relay.status).toBe(200);
@@ -156,8 +179,7 @@ describe('startDev', () => {
     expect(alpha().url).toBe(before.url);
     expect(alpha().restarts).toBe(before.restarts + 1);
     expect(printed).toContain('src/server.ts changed: restarting');
-    const relay = await getJson(`${beta().url}/relay`);
-    expect(relay.body.alpha).toMatchObject({ pid: alpha().pid });
+    expect(await relayed()).toMatchObject({ pid: alpha().pid });
   });
 
   it('reports a crashed service and restarts it; the other keeps running, and callers reach the new one', async () => {
@@ -177,8 +199,7 @@ describe('startDev', () => {
     expect((instances.body as unknown as { metadata: { pid: number } }[]).map((i) => i.metadata.pid)).toEqual([
       alpha().pid,
     ]);
-    const relay = await getJson(`${beta().url}/relay`);
-    expect(relay.body.alpha).toMatchObject({ pid: alpha().pid });
+    expect(await relayed()).toMatchObject({ pid: alpha().pid });
   });
 
   it('backs off a service that cannot start, and a fix restarts it at once', async () => {
@@ -194,13 +215,7 @@ describe('startDev', () => {
 
     await writeFile(server, good);
     await dev.ready({ timeoutMs: 15_000 });
-    // beta learns of the new instance through its own Atlas watch, a moment after we do.
-    let relay = await getJson(`${beta().url}/relay`);
-    await eventually(async () => {
-      relay = await getJson(`${beta().url}/relay`);
-      return relay.status === 200;
-    }, 5_000).catch(() => {});
-    expect(relay.body.alpha).toMatchObject({ service: 'alpha', pid: alpha().pid });
+    expect(await relayed()).toMatchObject({ service: 'alpha', pid: alpha().pid });
   });
 });
 

@@ -1,8 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DevError, devErrorCodes } from '../errors.ts';
+import { parseJsonLine } from './log-format.ts';
+import { type Backoff, type ExitInfo, SupervisedProcess } from './supervised-process.ts';
 
 /**
  * The `smart-atlas serve` script to run: from the services' root first (the
@@ -77,7 +80,7 @@ export async function portOr(preferred: number): Promise<number> {
 }
 
 /** The environment of the embedded Atlas: realm local, its own PGlite folder, loopback, JSON logs. */
-export function atlasEnv(base: NodeJS.ProcessEnv, port: number, dataDir: string): NodeJS.ProcessEnv {
+function atlasEnv(base: NodeJS.ProcessEnv, port: number, dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...base,
     SMART_REALM: 'local',
@@ -93,4 +96,137 @@ export function atlasEnv(base: NodeJS.ProcessEnv, port: number, dataDir: string)
   // itself, or use the services' database instead of its embedded one.
   for (const key of ['SMART_ATLAS_URL', 'SMART_ATLAS_TOKEN', 'SMART_DB__URL']) delete env[key];
   return env;
+}
+
+const START_TIMEOUT_MS = 60_000;
+/** Data folders locked by sessions of this process (their lock file holds our own pid). */
+const held = new Set<string>();
+
+/** Whether a process runs (ours or not). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// PGlite is one process's database: a second Atlas on the same folder
+// would corrupt it. A pid file next to it keeps a second session out; one
+// left by a session that died is taken over.
+function lock(dataDir: string): void {
+  const file = `${dataDir}.lock`;
+  mkdirSync(dirname(file), { recursive: true });
+  const owner = existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0;
+  if (owner > 0 && (owner === process.pid ? held.has(dataDir) : isAlive(owner))) {
+    throw new DevError(
+      devErrorCodes.alreadyRunning,
+      `smart dev already runs with the Atlas data in ${dataDir} (pid ${owner}): stop it first, or pass another atlasDataDir`,
+    );
+  }
+  writeFileSync(file, String(process.pid));
+  held.add(dataDir);
+}
+
+function unlock(dataDir: string): void {
+  if (!held.delete(dataDir)) return;
+  const file = `${dataDir}.lock`;
+  if (existsSync(file) && Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true });
+}
+
+/** What the embedded Atlas is made of. */
+export interface EmbeddedAtlasOptions {
+  readonly root: string;
+  /** The smart-atlas executable (see `findAtlasBin`). */
+  readonly bin: string;
+  /** 0 for any free port. */
+  readonly port: number;
+  readonly dataDir: string;
+  readonly backoff: Backoff;
+  readonly stopTimeoutMs: number;
+}
+
+/**
+ * `smart-atlas serve` as a supervised child: realm local, PGlite under
+ * `dataDir`, loopback. Restarted after a crash on the port it first got,
+ * where the services already look for it.
+ *
+ * Events: `line` (text), `exit` (ExitInfo).
+ *
+ * @example
+ * const atlas = new EmbeddedAtlas({ root, bin: findAtlasBin(root), port: 0, dataDir, backoff, stopTimeoutMs: 10_000 });
+ * const url = await atlas.start(); // http://127.0.0.1:41234
+ */
+export class EmbeddedAtlas extends EventEmitter {
+  readonly #options: EmbeddedAtlasOptions;
+  readonly #process: SupervisedProcess;
+  #port: number;
+  #url = '';
+  #locked = false;
+
+  constructor(options: EmbeddedAtlasOptions) {
+    super();
+    this.#options = options;
+    this.#port = options.port;
+    this.#process = new SupervisedProcess({
+      cwd: options.root,
+      args: [options.bin, 'serve'],
+      env: () => atlasEnv(process.env, this.#port, options.dataDir),
+      backoff: options.backoff,
+      stopTimeoutMs: options.stopTimeoutMs,
+    });
+    this.#process.on('line', (text: string) => this.emit('line', text));
+    this.#process.on('exit', (exit: ExitInfo) => this.emit('exit', exit));
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  /** Starts it and resolves with its URL once it listens; `fail` builds the error when it exits or hangs first. */
+  async start(fail: (why: string) => Error): Promise<string> {
+    lock(this.#options.dataDir);
+    this.#locked = true;
+    this.#url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(fail('did not listen within 60 s')), START_TIMEOUT_MS);
+      const onLine = (text: string) => {
+        const msg = parseJsonLine(text)?.msg;
+        const url = typeof msg === 'string' ? /^Server listening at (http:\/\/[^\s,]+)/.exec(msg)?.[1] : undefined;
+        if (!url) return;
+        clearTimeout(timer);
+        this.#process.off('line', onLine).off('exit', onExit);
+        resolve(url);
+      };
+      const onExit = (exit: ExitInfo) => {
+        clearTimeout(timer);
+        this.#process.off('line', onLine).off('exit', onExit);
+        reject(fail(`exited (${exit.signal ?? `exit code ${exit.code}`}) before listening`));
+      };
+      this.#process.on('line', onLine).on('exit', onExit);
+      this.#process.start();
+    });
+    this.#port = Number(new URL(this.#url).port);
+    return this.#url;
+  }
+
+  async stop(): Promise<void> {
+    await this.#process.stop();
+    this.#unlock();
+  }
+
+  kill(): void {
+    this.#process.kill();
+    this.#unlock();
+  }
+
+  // Only the session that took the lock gives it back (not one that was refused).
+  #unlock(): void {
+    if (this.#locked) unlock(this.#options.dataDir);
+    this.#locked = false;
+  }
 }

@@ -28,6 +28,10 @@ const LEVELS: Record<number, [string, Style]> = {
   60: ['FATAL', ['bgRed', 'white']],
 };
 
+const LABELS = new Map(
+  Object.values(LEVELS).map(([label, style]) => [label.trim().toLowerCase(), [label, style] as const]),
+);
+
 // Keys every smart-service line has, or that the line shows in its own way.
 const SHOWN = new Set([
   'time',
@@ -83,7 +87,16 @@ function short(value: unknown): string {
 
 /** The body of a pino line: time, level, message, the access fields, other fields, request id. */
 function jsonBody(json: Record<string, unknown>, style: LineStyle): string[] {
-  const [label, colour] = LEVELS[Number(json.level)] ?? ['LOG  ', 'white'];
+  // pino's numbers; loggers that write labels ("level":"warn") get theirs.
+  const [label, colour] =
+    LEVELS[Number(json.level)] ??
+    LABELS.get(String(json.level).toLowerCase()) ??
+    ([
+      String(json.level ?? 'log')
+        .toUpperCase()
+        .padEnd(5),
+      'white',
+    ] as [string, Style]);
   const parts = [paint(style, 'gray', clock(json.time)), paint(style, colour, label)];
   if (typeof json.msg === 'string') parts.push(json.msg);
   if (json.method && json.status !== undefined) {

@@ -2,18 +2,17 @@ import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { type AtlasClient, createAtlasClient } from 'atlas-client';
 import { DevError, devErrorCodes } from '../errors.ts';
-import { atlasEnv, findAtlasBin } from './atlas-process.ts';
+import { EmbeddedAtlas, findAtlasBin, isAlive } from './atlas-process.ts';
 import { DevOutput } from './dev-output.ts';
 import { DevServiceProcess } from './dev-service.ts';
 import { discoverServices } from './discover.ts';
 import { parseJsonLine } from './log-format.ts';
-import { type Backoff, DEFAULT_BACKOFF, type ExitInfo, SupervisedProcess } from './supervised-process.ts';
+import { type Backoff, DEFAULT_BACKOFF, type ExitInfo } from './supervised-process.ts';
 import type { DevExit, DevLogLine, DevOptions, DevSession } from './types.ts';
 import { watchTree } from './watch-tree.ts';
 
 const KEEP_LINES = 2_000;
 const DEBOUNCE_MS = 150;
-const ATLAS_START_TIMEOUT_MS = 60_000;
 
 function invalid(message: string): DevError {
   return new DevError(devErrorCodes.invalidOption, message);
@@ -28,18 +27,12 @@ function validate(options: DevOptions): void {
   if (options.services !== undefined && !Array.isArray(options.services)) throw invalid('services must be an array');
 }
 
-/** Where a pino line from the embedded Atlas says it listens. */
-function listeningUrl(line: string): string | undefined {
-  const msg = parseJsonLine(line)?.msg;
-  return typeof msg === 'string' ? /^Server listening at (http:\/\/[^\s,]+)/.exec(msg)?.[1] : undefined;
-}
-
 class Session extends EventEmitter implements DevSession {
   atlasUrl = '';
   readonly services: ReadonlyMap<string, DevServiceProcess>;
   readonly #options: DevOptions;
   readonly #output: DevOutput;
-  readonly #atlas: SupervisedProcess;
+  readonly #atlas: EmbeddedAtlas;
   readonly #lines = new Map<string, DevLogLine[]>();
   readonly #all: DevLogLine[] = [];
   readonly #closers: (() => void)[] = [];
@@ -49,7 +42,7 @@ class Session extends EventEmitter implements DevSession {
   #stopping: Promise<void> | undefined;
   readonly #killAll = () => this.kill();
 
-  constructor(options: DevOptions, services: DevServiceProcess[], atlas: SupervisedProcess) {
+  constructor(options: DevOptions, services: DevServiceProcess[], atlas: EmbeddedAtlas) {
     super();
     this.#options = options;
     this.services = new Map(services.map((s) => [s.name, s]));
@@ -63,29 +56,29 @@ class Session extends EventEmitter implements DevSession {
 
   /** Starts Atlas and waits until it listens; fails with its last lines if it exits or hangs. */
   async startAtlas(): Promise<void> {
-    const url = await new Promise<string>((done, fail) => {
-      const timer = setTimeout(() => fail(this.#atlasFailure('did not listen within 60 s')), ATLAS_START_TIMEOUT_MS);
-      const onLine = (text: string) => {
-        const found = listeningUrl(text);
-        if (!found) return;
-        clearTimeout(timer);
-        this.#atlas.off('exit', onExit);
-        done(found);
-      };
-      const onExit = (exit: ExitInfo) => {
-        clearTimeout(timer);
-        this.#atlas.off('line', onLine);
-        fail(this.#atlasFailure(`exited (${exit.signal ?? `code ${exit.code}`}) before listening`));
-      };
-      this.#atlas.once('exit', onExit);
-      this.#atlas.on('line', onLine);
-      this.#atlas.start();
-    });
-    this.atlasUrl = url;
+    this.atlasUrl = await this.#atlas.start((why) => this.#atlasFailure(why));
     this.#atlas.on('exit', (exit: ExitInfo) => {
       if (!exit.expected) this.#output.notice('atlas', crashText(exit), 'red');
     });
-    this.#client = createAtlasClient({ url, waitMs: 10_000 });
+    this.#client = createAtlasClient({ url: this.atlasUrl, waitMs: 10_000 });
+    await this.#forgetStale();
+  }
+
+  // Atlas keeps its data between sessions: instances of a session that
+  // ended without deregistering (killed) would be resolved until their TTL
+  // ran out. Every instance in this private Atlas was started by smart dev:
+  // those whose process is gone are removed.
+  async #forgetStale(): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    const services = await client.services('local').catch(() => []);
+    for (const { service } of services) {
+      const { data } = await client.instances(service, 'local').catch(() => ({ data: [] }));
+      for (const instance of data) {
+        const pid = Number(instance.metadata.pid);
+        if (!(pid > 0 && isAlive(pid))) await client.deregister(service, instance.id).catch(() => {});
+      }
+    }
   }
 
   #atlasFailure(why: string): DevError {
@@ -267,12 +260,11 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
   const backoff: Backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
 
-  let pinnedAtlasPort = options.atlasPort ?? 0;
-  const dataDir = resolve(root, options.atlasDataDir ?? join('.smart', 'atlas-dev'));
-  const atlas = new SupervisedProcess({
-    cwd: root,
-    args: [atlasBin, 'serve'],
-    env: () => atlasEnv(process.env, pinnedAtlasPort, dataDir),
+  const atlas = new EmbeddedAtlas({
+    root,
+    bin: atlasBin,
+    port: options.atlasPort ?? 0,
+    dataDir: resolve(root, options.atlasDataDir ?? join('.smart', 'atlas-dev')),
     backoff,
     stopTimeoutMs,
   });
@@ -294,8 +286,6 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     await session.stop();
     throw err;
   }
-  // A restarted Atlas comes back where the services already look for it.
-  pinnedAtlasPort = Number(new URL(session.atlasUrl).port);
   Object.assign(base, {
     NODE_ENV: 'development',
     SMART_REALM: 'local',
