@@ -69,13 +69,23 @@ async function getJson(url: string, init?: RequestInit) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** The `smart dev` command run as a user would, its output collected. */
-function runCli(root: string): { child: ChildProcess; output: () => string } {
+const clis: ChildProcess[] = [];
+afterAll(() => {
+  for (const cli of clis) if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
+});
+
+/**
+ * The `smart dev` command run as a user would, its output collected. With
+ * `group`, in a process group of its own, as a shell runs a foreground job.
+ */
+function runCli(root: string, group = false): { child: ChildProcess; output: () => string } {
   let text = '';
   const child = spawn(process.execPath, [BIN, 'dev', root, '--atlas-port', '0'], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
+  clis.push(child);
   child.stdout?.on('data', (chunk) => {
     text += chunk;
   });
@@ -232,6 +242,20 @@ describe('smart dev (the command)', () => {
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(output()).toMatch(/^alpha +│ .*shutdown complete/m);
     expect(output()).toMatch(/^smart dev +│ stopped$/m);
+  }, 60_000);
+
+  it('stops gracefully on Ctrl-C, which the terminal sends to its whole process group', async () => {
+    const root = await servicesFolder();
+    const { child, output } = runCli(root, true);
+    await eventually(() => output().includes('ready: 2 services'), 45_000);
+    const pids = await childrenOf(child.pid as number);
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    process.kill(-(child.pid as number), 'SIGINT');
+    expect(await exited).toBe(0);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    // Each service got one signal, from smart dev: a second would have made it exit at once.
+    expect(output()).not.toContain('second signal');
+    expect(output().match(/shutdown complete/g)).toHaveLength(2);
   }, 60_000);
 
   it('leaves no process behind even when it is killed with SIGKILL', async () => {
