@@ -22,7 +22,12 @@ program
   .description('run Atlas (config from the environment: SMART_DB__URL, SMART_ATLAS__MASTER_KEY, SMART_HTTP__PORT, ...)')
   .action(async () => {
     const atlas = await createAtlas();
-    await atlas.start();
+    // A port already taken: close the database and watches, or the process
+    // would stay up with nothing listening.
+    await atlas.start().catch(async (err: unknown) => {
+      await atlas.close();
+      throw err;
+    });
   });
 
 const config = program.command('config').description('read and change config');
