@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -124,6 +126,26 @@ describe('smart dev finds the services of a folder', () => {
     );
     expect(failed?.stderr).toContain('pnpm add -D smart-atlas');
   });
+
+  it("fails with Atlas's own words when its port is taken, and leaves nothing running", async () => {
+    const root = await folder({ ...service('orders') });
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      const atlasPackage = join(import.meta.dirname, '../../atlas');
+      await expect(startDev({ root, output: false, atlasPort: port, atlasPackage })).rejects.toMatchObject({
+        code: devErrorCodes.atlasFailed,
+        message: expect.stringMatching(/exited \(exit code 1\) before listening[\s\S]*EADDRINUSE/),
+      });
+      expect(Date.now() - started).toBeLessThan(30_000); // not the 60 s start timeout
+      // Its lock is given back: the folder can be used again.
+      expect(existsSync(join(root, '.smart/atlas-dev.lock'))).toBe(false);
+    } finally {
+      taken.close();
+    }
+  }, 40_000);
 });
 
 describe('smart dev lines', () => {

@@ -210,13 +210,13 @@ class Session extends EventEmitter implements DevSession {
       this.#waiters.clear();
       for (const close of this.#closers) close();
       const running = [...this.services.values()].filter((s) => s.pid !== undefined).length;
-      this.#output.notice('smart dev', `stopping ${running} service${running === 1 ? '' : 's'}…`, 'bold');
+      if (running > 0) this.#output.notice('smart dev', `stopping ${running} service${running === 1 ? '' : 's'}…`);
       await Promise.all([...this.services.values()].map((s) => s.stop()));
       // Our watches end before Atlas does: the services deregistered through it on their way out.
       await this.#client?.close().catch(() => {});
       await this.#atlas.stop();
       process.off('exit', this.#killAll);
-      this.#output.notice('smart dev', 'stopped', 'bold');
+      if (this.atlasUrl) this.#output.notice('smart dev', 'stopped');
     })();
     return this.#stopping;
   }
