@@ -28,7 +28,6 @@ function validate(options: DevOptions): void {
 }
 
 class Session extends EventEmitter implements DevSession {
-  atlasUrl = '';
   readonly services: ReadonlyMap<string, DevServiceProcess>;
   readonly #options: DevOptions;
   readonly #output: DevOutput;
@@ -54,9 +53,13 @@ class Session extends EventEmitter implements DevSession {
     process.once('exit', this.#killAll);
   }
 
+  get atlasUrl(): string {
+    return this.#atlas.url;
+  }
+
   /** Starts Atlas and waits until it listens; fails with its last lines if it exits or hangs. */
   async startAtlas(): Promise<void> {
-    this.atlasUrl = await this.#atlas.start((why) => this.#atlasFailure(why));
+    await this.#atlas.start((why) => this.#atlasFailure(why));
     this.#atlas.on('exit', (exit: ExitInfo) => {
       if (!exit.expected) this.#output.notice('atlas', crashText(exit), 'red');
     });

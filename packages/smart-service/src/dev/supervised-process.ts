@@ -120,7 +120,9 @@ export class SupervisedProcess extends EventEmitter {
   kill(): void {
     clearTimeout(this.#timer);
     this.#state = 'stopped';
-    if (this.#child?.pid) killGroup(this.#child.pid, 'SIGKILL');
+    // Only a child that still runs: the pid of one long gone may be someone else's by now.
+    const pid = this.pid;
+    if (pid) killGroup(pid, 'SIGKILL');
   }
 
   #spawn(): void {
@@ -177,7 +179,7 @@ export class SupervisedProcess extends EventEmitter {
 
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, done: () => void): void {
     const uptimeMs = Date.now() - this.#startedAt;
-    const expected = this.#state === 'stopping' || this.#state === 'stopped';
+    const expected = this.#state === 'stopping' || this.#state === 'stopped' || this.#child !== child;
     let restartInMs: number | undefined;
     if (!expected) {
       // A service that stayed up a while crashed for a new reason: start the back-off over.
@@ -197,9 +199,13 @@ export class SupervisedProcess extends EventEmitter {
 
   async #terminate(): Promise<void> {
     const child = this.#child;
-    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child) return;
     if (this.#state !== 'stopped') this.#state = 'stopping';
     const exited = this.#exited;
+    // A child that exited on its own a moment ago is not reported until its
+    // pipes close: wait for that too, so it is not reported as a crash (and
+    // restarted a second time) after the new one started.
+    if (child.exitCode !== null || child.signalCode !== null) return exited;
     child.kill('SIGTERM');
     const timeout = setTimeout(() => {
       if (child.pid) killGroup(child.pid, 'SIGKILL');
