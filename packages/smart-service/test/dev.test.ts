@@ -260,8 +260,14 @@ describe('smart dev (the command)', () => {
 
   it('leaves no process behind even when it is killed with SIGKILL', async () => {
     const root = await servicesFolder();
+    // Through a manifest this time, and beta logging warnings only: without
+    // its "listening" line, its URL comes from its registration in Atlas.
+    const manifest = { services: { alpha: 'alpha', beta: { dir: 'beta', env: { SMART_LOG__LEVEL: 'warn' } } } };
+    await writeFile(join(root, 'smart-dev.json'), JSON.stringify(manifest));
     const { child, output } = runCli(root);
     await eventually(() => output().includes('ready: 2 services'), 45_000);
+    expect(output()).toMatch(/smart dev │ {3}beta {3}http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(output()).not.toMatch(/^beta .*Server listening/m);
     const pids = await childrenOf(child.pid as number);
     expect(pids).toHaveLength(3);
     child.kill('SIGKILL');
