@@ -5,10 +5,12 @@ export default defineConfig({
     projects: [
       'packages/*',
       {
-        // Tests that measure time (`*.timing.test.ts`) run after every other
-        // project has finished, one file at a time: on a small machine the
-        // rest of the suite would otherwise add tens of ms to what they measure.
-        // Each package's own project excludes these files.
+        // Tests that measure time (`*.timing.test.ts`) run in a group of their
+        // own, one file at a time, with no other test file running: the rest
+        // of the suite would otherwise add tens of ms to what they measure.
+        // (With several workers the other projects run first, in parallel; on
+        // a 2-core machine vitest uses one worker, and this group runs before
+        // the sequential rest.) Each package's own project excludes these files.
         test: {
           name: 'timing',
           include: ['packages/*/test/**/*.timing.test.ts', 'examples/*/test/**/*.timing.test.ts'],
