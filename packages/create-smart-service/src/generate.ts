@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import nodePlop from 'node-plop';
+import { CreateError, codes } from './errors.ts';
+
+/** What the generator is asked for. */
+export interface Answers {
+  /** The service's package name (validated: kebab-case, optionally scoped). */
+  readonly name: string;
+  /** With a database (Postgres; PGlite in realm local): a migration, `app.db`, a db test. */
+  readonly db: boolean;
+  /** With Redis (`app.redis`). */
+  readonly redis: boolean;
+  readonly packageManager: 'pnpm' | 'npm';
+  /**
+   * A checkout of the smart-service repository: dependencies point at its
+   * packages (`link:` for pnpm, `file:` for npm) instead of the registry.
+   */
+  readonly localPackages?: string | undefined;
+}
+
+/** One file of the new service. */
+export interface GeneratedFile {
+  /** Relative to the service's folder, with `/` separators. */
+  readonly path: string;
+  readonly contents: string;
+}
+
+/** Where the templates live: inside this package, so it can be published. */
+export const TEMPLATE_DIR = resolve(import.meta.dirname, '..', 'templates', 'service');
+
+// npm drops dotfiles such as .gitignore from published packages: templates keep them as _name.
+const DOTFILES = new Set(['_gitignore', '_dockerignore', '_env.example']);
+// Files only a service with a database gets.
+const DB_ONLY = [/^migrations\//, /^test\/db\.test\.ts/];
+const REDIS_ONLY = [/^test\/redis\.test\.ts/];
+// The service's own plopfile and plop templates are copied as they are: they are rendered later, by the service's plop.
+const RAW = /^(plop-templates\/|plopfile\.js$)/;
+
+const SMART_SERVICE_VERSION = '^0.1.0';
+
+async function listTemplates(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split('\\').join('/'))
+    .sort();
+}
+
+function outputPath(templatePath: string): string {
+  const parts = templatePath.split('/');
+  const file = parts.pop() as string;
+  const last = file.endsWith('.hbs') ? file.slice(0, -'.hbs'.length) : file;
+  return [...parts, DOTFILES.has(last) ? `.${last.slice(1)}` : last].join('/');
+}
+
+/** The dependency specifier for one of this repository's packages. */
+function specifier(answers: Answers, packageFolder: string): string {
+  if (!answers.localPackages) return SMART_SERVICE_VERSION;
+  const path = resolve(answers.localPackages, 'packages', packageFolder);
+  if (!existsSync(join(path, 'package.json'))) {
+    throw new CreateError(
+      codes.invalidOption,
+      `--local-packages ${answers.localPackages} has no packages/${packageFolder}: point it at a smart-service checkout`,
+    );
+  }
+  // pnpm links the folder; npm's file: on a folder is a symlink too. Either way the
+  // package's real path is outside node_modules, where Node 24 runs its .ts sources.
+  return `${answers.packageManager === 'pnpm' ? 'link' : 'file'}:${path}`;
+}
+
+/**
+ * The new service as a list of files, rendered in memory by plop's
+ * handlebars from `templates/service`: nothing is written here, so it can be
+ * checked, tested and written at once.
+ *
+ * @example
+ * const files = await generate({ name: 'orders', db: true, redis: false, packageManager: 'pnpm' });
+ * files.map((f) => f.path); // ['.dockerignore', ..., 'src/app.ts', ...]
+ */
+export async function generate(answers: Answers): Promise<GeneratedFile[]> {
+  if (!existsSync(TEMPLATE_DIR)) throw new CreateError(codes.templateMissing, `no templates at ${TEMPLATE_DIR}`);
+  const plop = await nodePlop();
+  plop.setHelper('eq', (a: unknown, b: unknown) => a === b);
+  const folder = answers.name.replace(/^@[^/]+\//, '');
+  const data = {
+    ...answers,
+    folder,
+    smartServiceSpec: specifier(answers, 'smart-service'),
+    run: answers.packageManager === 'pnpm' ? 'pnpm' : 'npm run',
+    exec: answers.packageManager === 'pnpm' ? 'pnpm exec' : 'npx',
+    install: answers.packageManager === 'pnpm' ? 'pnpm install' : 'npm install',
+    lockfile: answers.packageManager === 'pnpm' ? 'pnpm-lock.yaml' : 'package-lock.json',
+  };
+  const files: GeneratedFile[] = [];
+  for (const template of await listTemplates(TEMPLATE_DIR)) {
+    const path = RAW.test(template) ? template : outputPath(template);
+    if (!answers.db && DB_ONLY.some((pattern) => pattern.test(path))) continue;
+    if (!answers.redis && REDIS_ONLY.some((pattern) => pattern.test(path))) continue;
+    const source = await readFile(join(TEMPLATE_DIR, template), 'utf8');
+    files.push({ path, contents: RAW.test(path) ? source : plop.renderString(source, data) });
+  }
+  return files;
+}
