@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { childrenOf, create, exited, freePort, REPO, run, spawn, tempDir, waitFor200 } from './helper.ts';
+import { create, descendant, exited, freePort, REPO, run, spawn, tempDir, waitFor200 } from './helper.ts';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const serviceEnv = { SMART_REDIS__URL: redisUrl, SMART_LOG__LEVEL: 'warn' };
@@ -27,8 +27,7 @@ async function startAndStop(dir: string, path: string) {
     const res = await fetch(`http://127.0.0.1:${port}${path}`);
     expect(res.status).toBe(200);
     // pnpm runs the script through sh: SIGTERM goes to the service itself, as a container runtime would send it.
-    const [shell] = await childrenOf(child.pid as number);
-    const [node] = await childrenOf(shell as number);
+    const node = await descendant(child.pid as number, 'src/server.ts');
     expect(node).toBeGreaterThan(0);
     process.kill(node as number, 'SIGTERM');
     expect(await exited(child)).toBe(0);

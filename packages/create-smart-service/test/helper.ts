@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,6 +73,17 @@ export async function freePort(): Promise<number> {
 export async function childrenOf(pid: number): Promise<number[]> {
   const { stdout } = await run('pgrep', ['-P', String(pid)], '/');
   return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** The first descendant of `pid` whose command line contains `needle`. */
+export async function descendant(pid: number, needle: string): Promise<number | undefined> {
+  for (const child of await childrenOf(pid)) {
+    const cmdline = await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').some((arg) => arg.endsWith(needle)) && !cmdline.startsWith('sh')) return child;
+    const deeper = await descendant(child, needle);
+    if (deeper) return deeper;
+  }
+  return undefined;
 }
 
 /** Waits for a child's exit code. */
