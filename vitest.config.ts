@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     projects: [
       'packages/*',
+      'examples/*',
       {
         // Tests that measure time (`*.timing.test.ts`) run in a group of their
         // own, one file at a time, with no other test file running: the rest

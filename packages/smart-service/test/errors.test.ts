@@ -119,6 +119,22 @@ describe('problem+json errors', () => {
     });
   });
 
+  it('sets the response headers an error asks for (WWW-Authenticate), but never its own content type', async () => {
+    const app = await build();
+    app.get('/private', async () => {
+      throw Object.assign(new Error('log in first'), {
+        statusCode: 401,
+        code: 'LOGIN_REQUIRED',
+        headers: { 'www-authenticate': 'Basic realm="test"', 'content-type': 'text/html' },
+      });
+    });
+    const res = await app.inject('/private');
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="test"');
+    expect(res.headers['content-type']).toBe(PROBLEM);
+    expect(res.json()).toMatchObject({ code: 'LOGIN_REQUIRED', detail: 'log in first' });
+  });
+
   it('shows the message and stack of a 500 outside production', async () => {
     const { base } = await appWithRoutes({ realm: 'testing' });
     const res = await problemOf(base, '/boom');

@@ -37,7 +37,12 @@ type ThrownError = FastifyError & {
   toCause?: () => unknown;
   /** False for errors that are not this service's bug (a passed deadline). */
   report?: boolean;
+  /** Response headers the error asks for (`WWW-Authenticate`, `Retry-After`), as http-errors and Fastify honour them. */
+  headers?: Record<string, string>;
 };
+
+// Headers an error may not set: the problem body decides these.
+const OWN_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding', 'x-request-id']);
 
 function statusOf(err: ThrownError): number {
   const status = err.statusCode ?? err.status;
@@ -120,6 +125,11 @@ export const problemErrors = fp(
         app.reportError(err, request);
       } else {
         request.log.debug({ code: problem.code, status: problem.status, detail: problem.detail }, 'request refused');
+      }
+      if (err.headers && typeof err.headers === 'object') {
+        for (const [name, value] of Object.entries(err.headers)) {
+          if (!OWN_HEADERS.has(name.toLowerCase()) && typeof value === 'string') reply.header(name, value);
+        }
       }
       return send(reply, problem);
     });

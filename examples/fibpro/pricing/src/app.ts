@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+import { createSmartService, type SmartServiceOptions } from 'smart-service';
+
+/**
+ * What fib(n) costs: one credit, plus one per doubling of n (fib(n) has
+ * about 0.7 n bits, so the work grows with n; the price grows with its
+ * logarithm). n = 0 costs 1: log2(n + 1) is 0 there, never log(0).
+ */
+export function costOf(n: number): number {
+  return 1 + Math.floor(Math.log2(n + 1));
+}
+
+/** pricing: `GET /price/:n`. */
+export async function build(options: Partial<SmartServiceOptions> = {}) {
+  const app = await createSmartService({
+    name: 'pricing',
+    version: '1.0.0',
+    root: resolve(import.meta.dirname, '..'),
+    ...options,
+  });
+  app.get('/price/:n', async (request, reply) => {
+    const { n: raw } = request.params as { n: string };
+    if (!/^\d{1,6}$/.test(raw)) return reply.badRequest(`n must be a whole number from 0 to 999999, not "${raw}"`);
+    const n = Number(raw);
+    return { n, cost: costOf(n) };
+  });
+  return app;
+}
