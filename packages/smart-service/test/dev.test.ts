@@ -258,6 +258,32 @@ describe('smart dev (the command)', () => {
     expect(output().match(/shutdown complete/g)).toHaveLength(2);
   }, 60_000);
 
+  it('lets the manifest fix a port, and DevOptions.env override the manifest', async () => {
+    const root = await servicesFolder();
+    const server = (await import('node:net')).createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const fixed = (server.address() as { port: number }).port;
+    await new Promise((done) => server.close(done));
+    const manifest = { services: { alpha: { dir: 'alpha', env: { SMART_HTTP__PORT: String(fixed) } } } };
+    await writeFile(join(root, 'smart-dev.json'), JSON.stringify(manifest));
+
+    const fromManifest = await startDev({ root, output: false, watch: false });
+    try {
+      await fromManifest.ready({ timeoutMs: 45_000 });
+      expect(fromManifest.services.get('alpha')?.url).toBe(`http://127.0.0.1:${fixed}`);
+    } finally {
+      await fromManifest.stop();
+    }
+    const overridden = await startDev({ root, output: false, watch: false, env: { SMART_HTTP__PORT: '0' } });
+    try {
+      await overridden.ready({ timeoutMs: 45_000 });
+      expect(overridden.services.get('alpha')?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(overridden.services.get('alpha')?.url).not.toBe(`http://127.0.0.1:${fixed}`);
+    } finally {
+      await overridden.stop();
+    }
+  }, 90_000);
+
   it('leaves no process behind even when it is killed with SIGKILL', async () => {
     const root = await servicesFolder();
     // Through a manifest this time, and beta logging warnings only: without

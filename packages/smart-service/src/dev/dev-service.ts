@@ -10,8 +10,10 @@ const LISTENING = /^Server listening at (https?:\/\/[^\s,]+)/;
 
 export interface DevServiceOptions {
   readonly spec: ServiceSpec;
-  /** The environment every service gets (the process's, smart dev's, DevOptions.env). */
+  /** The environment every service gets (the process's, smart dev's), below the manifest's. */
   readonly baseEnv: NodeJS.ProcessEnv;
+  /** DevOptions.env: the caller's explicit choice, above the manifest's (a test's port 0 beats a demo's fixed port). */
+  readonly overrideEnv?: Readonly<Record<string, string>>;
   readonly backoff: Backoff;
   readonly stopTimeoutMs: number;
 }
@@ -30,6 +32,7 @@ export class DevServiceProcess extends EventEmitter implements DevService {
   readonly #spec: ServiceSpec;
   readonly #process: SupervisedProcess;
   readonly #baseEnv: NodeJS.ProcessEnv;
+  readonly #overrideEnv: Readonly<Record<string, string>>;
   #url: string | undefined;
   #port: number | undefined;
   #registered = false;
@@ -41,6 +44,7 @@ export class DevServiceProcess extends EventEmitter implements DevService {
     this.name = options.spec.name;
     this.dir = options.spec.dir;
     this.#baseEnv = options.baseEnv;
+    this.#overrideEnv = options.overrideEnv ?? {};
     this.#process = new SupervisedProcess({
       cwd: this.dir,
       args: [this.#spec.entry],
@@ -102,9 +106,9 @@ export class DevServiceProcess extends EventEmitter implements DevService {
   }
 
   #env(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...this.#baseEnv, ...this.#spec.env };
+    const env: NodeJS.ProcessEnv = { ...this.#baseEnv, ...this.#spec.env, ...this.#overrideEnv };
     // The port it had, so its URL survives a restart; unless the user chose one.
-    if (this.#port !== undefined && this.#baseEnv.SMART_HTTP__PORT === '0' && !this.#spec.env.SMART_HTTP__PORT) {
+    if (this.#port !== undefined && env.SMART_HTTP__PORT === '0') {
       env.SMART_HTTP__PORT = String(this.#port);
     }
     return env;

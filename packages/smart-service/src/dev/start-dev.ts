@@ -278,6 +278,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       new DevServiceProcess({
         spec,
         baseEnv: base,
+        overrideEnv: options.env ?? {},
         backoff,
         stopTimeoutMs,
       }),
