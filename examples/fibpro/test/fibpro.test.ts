@@ -25,8 +25,9 @@ beforeAll(async () => {
     watch: false,
     output: false,
     atlasDataDir: join(scratch, 'atlas'),
-    // A fresh embedded database for userstore (the demo users, full credit).
-    env: { SMART_DB__EMBEDDED_DIR: join(scratch, 'userstore-db') },
+    // A fresh embedded database for userstore (the demo users, full credit), and
+    // free ports (the manifest gives fibfrontend 8080 for the README's demo).
+    env: { SMART_DB__EMBEDDED_DIR: join(scratch, 'userstore-db'), SMART_HTTP__PORT: '0' },
   });
   await session.ready({ timeoutMs: 80_000 });
 });
