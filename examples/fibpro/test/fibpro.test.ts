@@ -45,7 +45,7 @@ describe('FibPro', () => {
     expect(await res.json()).toEqual({ n: 10, fib: '55', cost: 4, credit: before - 4 });
     expect(await creditOf('alice')).toBe(before - 4);
 
-    const big = await (await get('/100', { authorization: ALICE })).json();
+    const big = (await (await get('/100', { authorization: ALICE })).json()) as { fib: string; cost: number };
     expect(big.fib).toBe('354224848179261915075');
     const zero = await (await get('/0', { authorization: ALICE })).json();
     expect(zero).toMatchObject({ fib: '0', cost: 1 });
@@ -83,7 +83,9 @@ describe('FibPro', () => {
     expect(await creditOf('bob')).toBe(0);
     const broke = await get('/0', { authorization: BOB });
     expect(broke.status).toBe(402);
-    expect((await broke.json()).detail).toBe('fib(0) costs 1, user bob has insufficient credit (0)');
+    expect(((await broke.json()) as { detail: string }).detail).toBe(
+      'fib(0) costs 1, user bob has insufficient credit (0)',
+    );
   });
 
   it('never drives credit below zero under 50 concurrent requests', async () => {
