@@ -33,7 +33,7 @@ export const TEMPLATE_DIR = resolve(import.meta.dirname, '..', 'templates', 'ser
 // npm drops dotfiles such as .gitignore from published packages: templates keep them as _name.
 const DOTFILES = new Set(['_gitignore', '_dockerignore', '_env.example']);
 // Files only a service with a database gets.
-const DB_ONLY = [/^migrations\//, /^test\/db\.test\.ts/];
+const DB_ONLY = [/^migrations\//, /^test\/db\.test\.ts/, /^test\/global-setup\.ts/];
 const REDIS_ONLY = [/^test\/redis\.test\.ts/];
 // The service's own plopfile and plop templates are copied as they are: they are rendered later, by the service's plop.
 const RAW = /^(plop-templates\/|plopfile\.js$)/;

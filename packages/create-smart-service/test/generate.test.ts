@@ -40,7 +40,8 @@ describe('generate (answers in, files out, nothing written)', () => {
     expect(plain.filter((p) => p.startsWith('migrations/'))).toEqual([]);
     expect(plain).not.toContain('test/db.test.ts');
     expect(plain).not.toContain('test/redis.test.ts');
-    expect(await paths(true, false)).toContain('test/db.test.ts');
+    expect(plain).not.toContain('test/global-setup.ts');
+    expect(await paths(true, false)).toEqual(expect.arrayContaining(['test/db.test.ts', 'test/global-setup.ts']));
     expect(await paths(false, true)).toContain('test/redis.test.ts');
     const app = (await generate({ name: 'orders', db: false, redis: true, packageManager: 'npm' })).find(
       (f) => f.path === 'src/app.ts',
