@@ -18,12 +18,18 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'smart-db-template-'));
-  const app = await build({
-    realm: 'local',
-    env: { ...process.env, SMART_LOG__LEVEL: 'warn', SMART_DB__EMBEDDED_DIR: dir },
-  });
-  await app.ready();
-  await app.close();
+  const removeTemplate = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const app = await build({
+      realm: 'local',
+      env: { ...process.env, SMART_LOG__LEVEL: 'warn', SMART_DB__EMBEDDED_DIR: dir },
+    });
+    await app.ready();
+    await app.close();
+  } catch (err) {
+    removeTemplate();
+    throw err;
+  }
   project.provide('dbTemplate', dir);
-  return () => rmSync(dir, { recursive: true, force: true });
+  return removeTemplate;
 }
