@@ -1,20 +1,32 @@
 import { resolve } from 'node:path';
 import { createSmartService, type SmartServiceOptions } from 'smart-service';
+import { badTimeout, upstreamUnavailable } from './errors.ts';
+import { firstGood } from './first-good.ts';
 
-/** The first attempt's own timeout, as the exercise sets it. */
-export const FIRST_ATTEMPT_MS = 300;
+/** The longest `timeout` accepted: a minute. */
+export const MAX_TIMEOUT_MS = 60_000;
 
+/** What the simulator answers. */
 type Work = { time: number; slow: boolean };
 
+/** `timeout` from the query: required, digits only, 1 to MAX_TIMEOUT_MS; else a 400 problem. */
+export function parseTimeout(raw: unknown): number {
+  const text = typeof raw === 'string' ? raw : undefined;
+  if (text === undefined || !/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > MAX_TIMEOUT_MS) {
+    throw badTimeout(typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.join(',') : undefined, MAX_TIMEOUT_MS);
+  }
+  return Number(text);
+}
+
 /**
- * api: `GET /api/smart?timeout=<ms>`. One call to the simulator with a
- * 300 ms timeout; if it fails or is slow, two more at once, the first good
- * answer wins and the other is cancelled. Answers 200 `{ time, api }` or a
- * 503 problem, within `timeout`.
+ * api: `GET /api/smart?timeout=<ms>` asks the simulator (the exercise's
+ * upstream) with the strategy of `firstGood`: 300 ms for a first attempt,
+ * then two at once; answers 200 `{ time, api }` (time in ms) or a 503
+ * problem saying what each attempt ended with, within `timeout`.
  *
- * (smart-client's own `hedge` option sends one backup after a delay; the
- * exercise asks for two at once after a failed or slow first, so the
- * strategy is spelled out here with the client's timeouts and signals.)
+ * @example
+ * const app = await build();
+ * await app.start(); // curl 'localhost:8000/api/smart?timeout=1000'
  */
 export async function build(options: Partial<SmartServiceOptions> = {}) {
   const app = await createSmartService({
@@ -24,47 +36,16 @@ export async function build(options: Partial<SmartServiceOptions> = {}) {
     ...options,
   });
 
-  const work = (timeout: number, signal?: AbortSignal) =>
-    app.client.get<Work>('service://simulator/api/work', { timeout, hedge: false, ...(signal ? { signal } : {}) });
-
   app.get('/api/smart', async (request) => {
-    const raw = (request.query as { timeout?: string }).timeout;
-    if (raw === undefined || !/^\d{1,7}$/.test(raw) || Number(raw) < 1) {
-      throw Object.assign(
-        new Error(`timeout must be a positive whole number of ms, not ${JSON.stringify(raw ?? null)}`),
-        {
-          statusCode: 400,
-          code: 'SMART_API_BAD_TIMEOUT',
-        },
-      );
-    }
-    const timeout = Number(raw);
+    const timeout = parseTimeout((request.query as { timeout?: unknown }).timeout);
     const started = performance.now();
-    const deadline = Date.now() + timeout;
-    const answer = (api: Work) => ({ time: Math.round(performance.now() - started), api });
-
-    try {
-      return answer(await work(Math.min(FIRST_ATTEMPT_MS, timeout)));
-    } catch (err) {
-      request.log.info({ err: (err as Error).message }, 'first attempt failed or was slow: two more at once');
-    }
-    const left = deadline - Date.now();
-    if (left > 0) {
-      const controllers = [new AbortController(), new AbortController()];
-      try {
-        const api = await Promise.any(controllers.map((c) => work(left, c.signal)));
-        return answer(api);
-      } catch {
-        // both failed: below
-      } finally {
-        for (const c of controllers) c.abort(); // the loser, if still running, is cancelled
-      }
-    }
-    throw Object.assign(new Error(`no good answer from the simulator within ${timeout} ms`), {
-      statusCode: 503,
-      code: 'SMART_API_UPSTREAM_UNAVAILABLE',
-      report: false,
-    });
+    const result = await firstGood(
+      (ms, signal) => app.client.get<Work>('service://simulator/api/work', { timeout: ms, signal, hedge: false }),
+      timeout,
+    );
+    if (!result.ok) throw upstreamUnavailable(timeout, result.attempts);
+    if (result.attempts.length > 1) request.log.info({ attempts: result.attempts }, 'answered by a second round');
+    return { time: Math.round(performance.now() - started), api: result.value };
   });
   return app;
 }

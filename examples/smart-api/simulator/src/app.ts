@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSmartService, defineConfig, type SmartServiceOptions } from 'smart-service';
 import { z } from 'zod';
+import { simulatedFailure } from './errors.ts';
 
 const percent = z.number().min(0).max(100);
 const ms = z.number().int().min(0);
@@ -45,11 +46,7 @@ export async function build(options: Partial<SmartServiceOptions<typeof config>>
     const waited = Math.round(between(slow ? slowMs : fastMs));
     await sleep(waited);
     if (Math.random() * 100 < failPercent) {
-      throw Object.assign(new Error('the simulated upstream failed'), {
-        statusCode: 500,
-        code: 'SIMULATOR_FAILED',
-        report: false,
-      });
+      throw simulatedFailure();
     }
     return { time: waited, slow };
   });

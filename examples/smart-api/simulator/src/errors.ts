@@ -1,0 +1,26 @@
+/**
+ * simulator's errors. Every code is listed in the example's README; a test checks it.
+ */
+
+export const codes = {
+  /** 500: the simulated failure (`simulator.failPercent` of the answers). */
+  failed: 'SIMULATOR_FAILED',
+} as const;
+
+/** Every code simulator answers with. */
+export const errorCodes = Object.values(codes);
+
+/**
+ * The failure the simulator answers with on purpose: a problem+json 500,
+ * neither logged as a bug nor reported (it is the simulator's job).
+ *
+ * @example
+ * throw simulatedFailure();
+ */
+export function simulatedFailure() {
+  return Object.assign(new Error('the simulated upstream failed'), {
+    statusCode: 500,
+    code: codes.failed,
+    report: false,
+  });
+}
