@@ -18,6 +18,7 @@ beforeAll(async () => {
     watch: false,
     output: false,
     atlasDataDir: join(scratch, 'atlas'),
+    env: { SMART_HTTP__PORT: '0' }, // free ports: the manifest gives the gateway 8090 for the README
   });
   await session.ready({ timeoutMs: 80_000 });
 });
@@ -52,14 +53,21 @@ describe('FizzBuzz as a Service', () => {
     }
   });
 
-  it('shows one request id in the gateway, fizz and buzz logs', async () => {
-    await fetch(`${gateway()}/fizzbuzz/15`, { headers: { 'x-request-id': 'fizzbuzz-trace-1' } });
+  it('shows one request id in the gateway, fizz and buzz logs, and one trace: the caller’s', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await fetch(`${gateway()}/fizzbuzz/15`, {
+      headers: { 'x-request-id': 'fizzbuzz-trace-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
     await new Promise((done) => setTimeout(done, 300));
     for (const service of ['gateway', 'fizz', 'buzz']) {
       expect(
         session.logs(service).some((l) => l.json?.requestId === 'fizzbuzz-trace-1'),
         service,
       ).toBe(true);
+    }
+    for (const service of ['fizz', 'buzz']) {
+      const asked = session.logs(service).find((l) => l.json?.requestId === 'fizzbuzz-trace-1' && l.json.trace);
+      expect(asked?.json, service).toMatchObject({ caller: 'gateway', trace: traceId });
     }
   });
 });

@@ -1,18 +1,18 @@
 import { resolve } from 'node:path';
-import { createSmartService, type SmartServiceOptions } from 'smart-service';
+import { createSmartService, currentRequest, type SmartServiceOptions } from 'smart-service';
+import { badRange } from './errors.ts';
 
 /** Parses `n`, or `from` and `to` (at most 10,000 numbers), as positive integers; a 400 problem otherwise. */
 export function numbers(query: { from?: string; to?: string }, single?: string): number[] {
-  const bad = (detail: string) => Object.assign(new Error(detail), { statusCode: 400, code: 'FIZZBUZZ_BAD_RANGE' });
   const int = (value: string | undefined, what: string) => {
     if (value === undefined || !/^\d{1,9}$/.test(value) || Number(value) < 1)
-      throw bad(`${what} must be a whole number >= 1`);
+      throw badRange(`${what} must be a whole number >= 1`);
     return Number(value);
   };
   if (single !== undefined) return [int(single, 'n')];
   const from = int(query.from, 'from');
   const to = int(query.to, 'to');
-  if (to < from || to - from >= 10_000) throw bad('from..to must be increasing and at most 10,000 numbers');
+  if (to < from || to - from >= 10_000) throw badRange('from..to must be increasing and at most 10,000 numbers');
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
@@ -27,7 +27,17 @@ export async function divisibilityService(
   options: Partial<SmartServiceOptions>,
 ) {
   const app = await createSmartService({ name: word, version: '1.0.0', root: resolve(root, '..'), ...options });
-  const answer = (list: number[]) => list.map((n) => ({ n, [word]: n % divisor === 0 }));
+  const answer = (list: number[]) => {
+    const request = currentRequest();
+    // The tracing demo's point: who asked, and under which trace (the W3C
+    // traceparent the smart client sent: the caller's trace id, a new parent).
+    const trace = String(request.headers.traceparent ?? '').split('-')[1];
+    request.log.info(
+      { caller: request.headers['x-smart-caller'], trace, numbers: list.length },
+      `${word}: checked ${list.length === 1 ? list[0] : `${list[0]}..${list.at(-1)}`} for ${divisor}`,
+    );
+    return list.map((n) => ({ n, [word]: n % divisor === 0 }));
+  };
   app.get(`/${word}/:n`, async (request) => answer(numbers({}, (request.params as { n: string }).n))[0]);
   app.get(`/${word}`, async (request) => answer(numbers(request.query as { from?: string; to?: string })));
   return app;

@@ -1,0 +1,22 @@
+/**
+ * FizzBuzz's errors (the three services share their input rules). Every
+ * code is listed in the example's README; a test checks it.
+ */
+
+export const codes = {
+  /** 400: n, from or to is not a whole number from 1 to 999999999, or from..to is decreasing or over 10,000 numbers. */
+  badRange: 'FIZZBUZZ_BAD_RANGE',
+} as const;
+
+/** Every code the FizzBuzz services answer with. */
+export const errorCodes = Object.values(codes);
+
+/**
+ * A 400 problem for bad input.
+ *
+ * @example
+ * throw badRange('n must be a whole number >= 1');
+ */
+export function badRange(detail: string) {
+  return Object.assign(new Error(detail), { statusCode: 400, code: codes.badRange });
+}
