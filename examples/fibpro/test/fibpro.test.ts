@@ -117,8 +117,18 @@ describe('FibPro', () => {
       service: 'fibfrontend',
       code: 'SMART_CLIENT_REMOTE_ERROR',
       requestId: 'fibpro-broken-1',
-      cause: { service: 'userstore', status: 500, requestId: 'fibpro-broken-1' },
+      cause: {
+        service: 'userstore',
+        status: 500,
+        code: 'USERSTORE_UNSUPPORTED_HASH',
+        detail: 'unsupported password hash scheme "md5": the record needs migrating',
+        requestId: 'fibpro-broken-1',
+      },
     });
+    // userstore logged the failure, with its stack, under the same request id.
+    await expect
+      .poll(() => session.logs('userstore').find((l) => l.json?.requestId === 'fibpro-broken-1' && l.json.level === 50))
+      .toMatchObject({ json: { msg: 'request failed', err: { code: 'USERSTORE_UNSUPPORTED_HASH' } } });
   });
 
   it('shows requests, errors and latency on each service’s /metrics', async () => {
