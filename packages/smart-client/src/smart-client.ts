@@ -87,6 +87,8 @@ export interface JsonCallOptions {
 }
 
 export const DEADLINE_HEADER = 'x-smart-deadline';
+// undici's fast timers may fire up to ~0.5 s early: its timeouts get this much slack past the deadline.
+const UNDICI_TIMER_SLACK_MS = 1_000;
 export const CALLER_HEADER = 'x-smart-caller';
 
 const isLinkLocal = (host: string) => /^169\.254\./.test(host) || /^\[?fe[89ab][0-9a-f]:/i.test(host);
@@ -187,8 +189,11 @@ export class SmartClient {
     if (context?.caller) headers[CALLER_HEADER] ??= context.caller;
     headers[DEADLINE_HEADER] = String(deadline);
 
-    // A deadline far off rides on undici's own timers (cheap, but coarse: they
-    // may fire up to ~1 s late); one under 2 s gets a precise timer of its own.
+    // A deadline under 2 s gets a precise timer of its own. One further off
+    // rides on undici's timers (cheap, but coarse: they tick every ~0.5 s and
+    // may fire up to a tick EARLY), so undici is given a second of slack past
+    // the deadline: a call then ends up to ~1 s after a far deadline, never
+    // before it.
     const precise = deadline - Date.now() < 2_000 ? AbortSignal.timeout(Math.max(1, deadline - Date.now())) : undefined;
     const signal = init.signal && precise ? AbortSignal.any([init.signal, precise]) : (init.signal ?? precise);
     const timedOut = (err: unknown) => {
@@ -214,7 +219,7 @@ export class SmartClient {
       }
       try {
         const started = performance.now();
-        const remaining = Math.max(1, deadline - Date.now());
+        const remaining = Math.max(1, deadline - Date.now()) + UNDICI_TIMER_SLACK_MS;
         const combined = hedgeSignal && signal ? AbortSignal.any([signal, hedgeSignal]) : (hedgeSignal ?? signal);
         const options: Dispatcher.RequestOptions = {
           origin,

@@ -125,6 +125,22 @@ describe('calls', () => {
     expect(Date.now() - started).toBeLessThan(400);
   });
 
+  it('never fails a call before its deadline, also on reused connections (undici timers may fire early)', async () => {
+    const up = await upstream((_req, res) => setTimeout(() => json(res, 200, { ok: true }), 600));
+    const c = client({ resolver: staticResolver({ slowish: [up.url] }) });
+    const early: number[] = [];
+    // Four connections, each reused for six calls in a row: 600 ms answers, 900 ms timeouts.
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let i = 0; i < 6; i++) {
+          const started = performance.now();
+          await c.get('service://slowish/x', { timeout: 900 }).catch(() => early.push(performance.now() - started));
+        }
+      }),
+    );
+    expect(early).toEqual([]);
+  });
+
   it('turns a problem+json answer into a RemoteError with the remote chain', async () => {
     const up = await upstream((_req, res) =>
       json(
