@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { workspacePatterns } from '../src/dev/discover.ts';
 import { devErrorCodes, discoverServices, startDev } from '../src/dev/index.ts';
 import { formatLine } from '../src/dev/log-format.ts';
-import { isIgnored } from '../src/dev/watch-tree.ts';
+import { isIgnored, watchTree } from '../src/dev/watch-tree.ts';
+import { eventually } from './helper.ts';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '../bin/smart.ts');
@@ -212,5 +213,21 @@ describe('smart dev lines', () => {
     }
     for (const path of ['src/server.ts', 'package.json', 'migrations/0001_init.ts', '.env'])
       expect(isIgnored(path)).toBe(false);
+  });
+
+  it('still sees changes in a folder that was deleted and made again (a branch switch)', async () => {
+    const root = await folder({ 'src/server.ts': '' });
+    const changed: string[] = [];
+    const watcher = watchTree(root, (file) => changed.push(file));
+    try {
+      await rm(join(root, 'src'), { recursive: true });
+      await mkdir(join(root, 'src'));
+      await eventually(() => changed.includes('src'), 5_000);
+      changed.length = 0;
+      await writeFile(join(root, 'src/server.ts'), 'export {};');
+      await eventually(() => changed.includes(join('src', 'server.ts')), 5_000);
+    } finally {
+      watcher.close();
+    }
   });
 });

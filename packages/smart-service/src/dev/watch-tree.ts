@@ -1,5 +1,5 @@
 import { type Dirent, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 
 /** Folders never watched: dependencies, build output, smart-service's own state. */
 const IGNORED_DIRS = new Set(['node_modules', '.git', '.smart', 'dist', 'coverage', '.tmp', '.turbo', '.cache']);
@@ -36,20 +36,41 @@ export function isIgnored(relativePath: string): boolean {
  * watcher.close();
  */
 export function watchTree(root: string, onChange: (file: string) => void): { close(): void } {
-  const watchers = new Map<string, FSWatcher>();
+  // Each watch with the inode of its folder: a folder deleted and made
+  // again (a branch switch, a regenerated src/) is a new folder, and the
+  // old watch on the deleted one would never report anything again.
+  const watchers = new Map<string, { watcher: FSWatcher; ino: number }>();
   let closed = false;
+
+  // Drops the watches of a folder and of everything under it.
+  const forget = (dir: string) => {
+    for (const [path, { watcher }] of watchers) {
+      if (path === dir || path.startsWith(dir + sep)) {
+        watcher.close();
+        watchers.delete(path);
+      }
+    }
+  };
 
   const add = (dir: string) => {
     if (closed || watchers.has(dir)) return;
     let watcher: FSWatcher;
+    let ino: number;
     try {
+      ino = statSync(dir).ino;
       watcher = watch(dir, { persistent: false }, (_event, name) => {
         if (!name) return;
         const full = join(dir, name.toString());
         const rel = relative(root, full);
         if (isIgnored(rel)) return;
-        // A new folder (or one moved in) gets its own watch, and so does everything in it.
-        if (!watchers.has(full) && isDirectory(full)) walk(full);
+        // A new folder (or one moved in, or made again) gets its own watch,
+        // and so does everything in it; a deleted one loses its watches.
+        const now = folderIno(full);
+        if (now === undefined) forget(full);
+        else if (watchers.get(full)?.ino !== now) {
+          forget(full);
+          walk(full);
+        }
         onChange(rel);
       });
     } catch {
@@ -57,9 +78,9 @@ export function watchTree(root: string, onChange: (file: string) => void): { clo
     }
     watcher.on('error', () => {
       watcher.close();
-      watchers.delete(dir);
+      if (watchers.get(dir)?.watcher === watcher) watchers.delete(dir);
     });
-    watchers.set(dir, watcher);
+    watchers.set(dir, { watcher, ino });
   };
 
   const walk = (dir: string) => {
@@ -79,16 +100,18 @@ export function watchTree(root: string, onChange: (file: string) => void): { clo
   return {
     close() {
       closed = true;
-      for (const watcher of watchers.values()) watcher.close();
+      for (const { watcher } of watchers.values()) watcher.close();
       watchers.clear();
     },
   };
 }
 
-function isDirectory(path: string): boolean {
+/** The inode of a folder, or undefined when `path` is no folder (any more). */
+function folderIno(path: string): number | undefined {
   try {
-    return statSync(path).isDirectory();
+    const stats = statSync(path);
+    return stats.isDirectory() ? stats.ino : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
