@@ -284,6 +284,33 @@ describe('smart dev (the command)', () => {
     }
   }, 90_000);
 
+  it('gives up at once on a second signal while Atlas is still starting, and leaves nothing behind', async () => {
+    const root = await servicesFolder();
+    // An Atlas that never listens: the command would wait 60 s for it.
+    const atlas = join(root, 'node_modules/smart-atlas');
+    await rm(atlas);
+    await mkdir(atlas);
+    const manifest = { name: 'smart-atlas', type: 'module', main: 'index.js', bin: { 'smart-atlas': 'bin.js' } };
+    await writeFile(join(atlas, 'package.json'), JSON.stringify(manifest));
+    await writeFile(join(atlas, 'index.js'), 'export {};\n');
+    await writeFile(join(atlas, 'bin.js'), "console.log('starting');\nsetInterval(() => {}, 1_000);\n");
+    const { child } = runCli(root);
+    let pids: number[] = [];
+    await eventually(async () => {
+      pids = await childrenOf(child.pid as number);
+      return pids.length === 1;
+    }, 15_000);
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const sent = Date.now();
+    child.kill('SIGTERM');
+    // Apart: two signals of a kind that are both pending reach a process as one.
+    await new Promise((done) => setTimeout(done, 300));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    await eventually(() => pids.every((pid) => !alive(pid)), 5_000);
+  }, 60_000);
+
   it('leaves no process behind even when it is killed with SIGKILL', async () => {
     const root = await servicesFolder();
     // Through a manifest this time, and beta logging warnings only: without

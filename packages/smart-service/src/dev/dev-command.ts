@@ -65,13 +65,22 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
       .filter(Boolean);
     const atlasPort =
       options.atlasPort === undefined ? await portOr(DEFAULT_ATLAS_PORT) : parsePort(String(options.atlasPort));
-    session = await startDev({
+    const starting = startDev({
       root: options.root,
       watch: options.watch !== false,
       atlasPort,
       ...(services ? { services } : {}),
       ...(options.output ? { output: options.output } : {}),
     });
+    // A second signal while Atlas is still starting (it may hang for up to
+    // 60 s) must not wait for it: the session kills its children when this
+    // process exits, and when it has started after all.
+    const started = await Promise.race([starting, killed]);
+    if (typeof started === 'number') {
+      starting.then((late) => late.kill()).catch(() => {});
+      return started;
+    }
+    session = started;
     if (signals > 1) {
       session.kill();
       return 1;
