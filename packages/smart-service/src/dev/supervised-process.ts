@@ -153,10 +153,15 @@ export class SupervisedProcess extends EventEmitter {
       if (stream)
         createInterface({ input: stream, crlfDelay: Infinity }).on('line', (text) => this.emit('line', text, name));
     }
-    child.once('error', (err) => {
-      // Spawning itself failed (no such cwd): report it like a crash.
-      this.emit('line', `could not start: ${err.message}`, 'stderr');
-      if (child.pid === undefined) this.#onExit(child, 1, null, done);
+    let failedToStart = false;
+    // 'on', not 'once': a later 'error' (a failed kill) must not go unhandled and take smart dev down.
+    child.on('error', (err) => {
+      this.emit('line', `${child.pid === undefined ? 'could not start' : 'process error'}: ${err.message}`, 'stderr');
+      // Spawning itself failed (no such cwd): report it like a crash, once.
+      if (child.pid === undefined && !failedToStart) {
+        failedToStart = true;
+        this.#onExit(child, 1, null, done);
+      }
     });
     child.once('exit', (code, signal) => {
       // Whatever the child left behind in its group (workers it spawned) goes with it.
