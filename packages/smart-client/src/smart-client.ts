@@ -109,6 +109,8 @@ function headersOf(init: CallInit['headers']): Record<string, string> {
 interface Sent {
   readonly response: Dispatcher.ResponseData;
   readonly target: string;
+  /** The call's deadline, epoch ms: reading the body is bound by it too. */
+  readonly deadline: number;
 }
 
 /**
@@ -265,7 +267,7 @@ export class SmartClient {
         events: { onRetry: () => events?.onRetry?.(name), onBudgetExhausted: () => events?.onBudgetExhausted?.(name) },
       });
       events?.onCall?.(name, response.statusCode >= 500 ? 'error' : 'ok', (performance.now() - callStarted) / 1000);
-      return { response, target: name };
+      return { response, target: name, deadline };
     } catch (err) {
       const failure =
         err instanceof SmartClientError
@@ -328,7 +330,7 @@ export class SmartClient {
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const { response, target } = await this.#send(method, input, {
+    const { response, target, deadline } = await this.#send(method, input, {
       headers,
       body: body === undefined ? null : JSON.stringify(body),
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
@@ -341,8 +343,9 @@ export class SmartClient {
       if (response.statusCode < 300 && type.includes('json')) return (await response.body.json()) as T;
       text = await response.body.text();
     } catch (err) {
-      // The body stalled past the deadline (undici's body timer carries it).
-      if ((err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT')
+      // The body stalled past the deadline: undici's body timer, or the call's own deadline timer, cut it.
+      const code = (err as { code?: string }).code;
+      if (code === 'UND_ERR_BODY_TIMEOUT' || (Date.now() >= deadline && !options.signal?.aborted))
         throw deadlineExceeded(`reading the answer of ${target}`);
       throw err;
     }

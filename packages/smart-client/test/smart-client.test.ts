@@ -141,6 +141,19 @@ describe('calls', () => {
     expect(early).toEqual([]);
   });
 
+  it('fails with DEADLINE_EXCEEDED when the body of an answer stalls past the deadline', async () => {
+    const stalls = await upstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"partial":');
+      // ...and the rest never comes.
+    });
+    const c = client({ resolver: staticResolver({ stalls: [stalls.url] }) });
+    const started = Date.now();
+    const err = await failure(c.get('service://stalls/x', { timeout: 300 }));
+    expect(err?.code).toBe('SMART_CLIENT_DEADLINE_EXCEEDED');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('turns a problem+json answer into a RemoteError with the remote chain', async () => {
     const up = await upstream((_req, res) =>
       json(
