@@ -4,21 +4,46 @@
  * meets the error is answered with.
  */
 
+/** How a `SmartServiceError` is answered, beyond its status and code. */
+export interface SmartServiceErrorOptions extends ErrorOptions {
+  /** Response headers the problem answer carries (`WWW-Authenticate`, `Retry-After`); never its content type. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Extension members of the problem+json body (shown whenever the detail is). */
+  readonly problem?: Readonly<Record<string, unknown>>;
+  /** False for an expected refusal that is not this service's bug: not logged as a failure, not sent to Bugsnag. */
+  readonly report?: boolean;
+  /** Show the detail (and `problem`) in every realm, also for a 5xx. Default: only below 500. */
+  readonly expose?: boolean;
+}
+
 /**
- * Base class of every smart-service error.
+ * Base class of every smart-service error, and the error a service throws
+ * to answer with a problem of its own: the status, a code its callers can
+ * match (`RemoteError.remoteCode` on their side) and the detail.
  *
  * @example
  * if (err instanceof SmartServiceError && err.code === 'SMART_SERVICE_NO_APP') ...
+ * throw new SmartServiceError('ORDERS_NOT_FOUND', 404, `no order ${id}`);
+ * throw new SmartServiceError('ORDERS_LOGIN', 401, 'log in first', { headers: { 'www-authenticate': 'Basic' } });
  */
 export class SmartServiceError extends Error {
   readonly code: string;
   readonly statusCode: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly problem?: Readonly<Record<string, unknown>>;
+  readonly report?: boolean;
+  readonly expose?: boolean;
 
-  constructor(code: string, statusCode: number, message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(code: string, statusCode: number, message: string, options: SmartServiceErrorOptions = {}) {
+    const { headers, problem, report, expose, ...errorOptions } = options;
+    super(message, errorOptions);
     this.name = new.target.name;
     this.code = code;
     this.statusCode = statusCode;
+    if (headers) this.headers = headers;
+    if (problem) this.problem = problem;
+    if (report !== undefined) this.report = report;
+    if (expose !== undefined) this.expose = expose;
   }
 }
 
@@ -71,12 +96,12 @@ export class InvalidServiceOptionError extends SmartServiceError {
 /** The caller's deadline passed before the handler could start: the handler never runs. */
 export class DeadlinePassedError extends SmartServiceError {
   static readonly code = 'SMART_SERVICE_DEADLINE_PASSED';
-  /** The caller should see why, in every realm. */
-  readonly expose = true;
-  /** Not this service's bug: not reported to Bugsnag. */
-  readonly report = false;
   constructor(late: number) {
-    super(DeadlinePassedError.code, 504, `the caller's deadline passed ${late} ms ago: the request was not handled`);
+    // The caller should see why, in every realm; not this service's bug, so not reported.
+    super(DeadlinePassedError.code, 504, `the caller's deadline passed ${late} ms ago: the request was not handled`, {
+      expose: true,
+      report: false,
+    });
   }
 }
 

@@ -30,6 +30,7 @@ export {
   NoCurrentRequestError,
   problemCodes,
   SmartServiceError,
+  type SmartServiceErrorOptions,
 } from './errors.ts';
 export { migrate, migratorFor } from './migrations.ts';
 export type { Database } from './plugins/db.ts';

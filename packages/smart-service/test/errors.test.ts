@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SmartServiceError } from '../src/index.ts';
 import { build, eventually, listen, SECRETS } from './helper.ts';
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
@@ -133,6 +134,24 @@ describe('problem+json errors', () => {
     expect(res.headers['www-authenticate']).toBe('Basic realm="test"');
     expect(res.headers['content-type']).toBe(PROBLEM);
     expect(res.json()).toMatchObject({ code: 'LOGIN_REQUIRED', detail: 'log in first' });
+  });
+
+  it('answers a SmartServiceError thrown by the service with its status, code, headers and problem members', async () => {
+    const app = await build({ realm: 'production' });
+    app.get('/busy', async () => {
+      throw new SmartServiceError('ORDERS_BUSY', 503, 'the order book is closing', {
+        headers: { 'retry-after': '5' },
+        problem: { reopensAt: '09:00' },
+        expose: true,
+        report: false,
+      });
+    });
+    const res = await app.inject('/busy');
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.json()).toMatchObject({ code: 'ORDERS_BUSY', detail: 'the order book is closing', reopensAt: '09:00' });
+    expect(app.logs.some((line) => line.msg === 'request refused')).toBe(true);
+    expect(app.logs.some((line) => line.msg === 'request failed')).toBe(false);
   });
 
   it('shows the message and stack of a 500 outside production', async () => {

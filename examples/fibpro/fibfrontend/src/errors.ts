@@ -3,29 +3,10 @@
  * `code`. Every code is listed in the example's README; a test checks it.
  */
 
+import { SmartServiceError } from 'smart-service';
+
 /** The challenge a 401 carries, so browsers and curl know to send Basic auth. */
 export const CHALLENGE = 'Basic realm="FibPro", charset="UTF-8"';
-
-/**
- * An error fibfrontend answers with as a problem+json (its `statusCode`,
- * `code` and response `headers`).
- *
- * @example
- * throw new FibproError(codes.badN, 400, 'n must be a whole number');
- */
-export class FibproError extends Error {
-  readonly code: string;
-  readonly statusCode: number;
-  readonly headers: Record<string, string>;
-
-  constructor(code: string, statusCode: number, message: string, headers: Record<string, string> = {}) {
-    super(message);
-    this.name = 'FibproError';
-    this.code = code;
-    this.statusCode = statusCode;
-    this.headers = headers;
-  }
-}
 
 export const codes = {
   /** 400: n is not a whole number from 0 to the maximum (`4.5`, `favicon.ico`, `-3`, `10001`). */
@@ -41,15 +22,17 @@ export const codes = {
 /** Every code fibfrontend answers with (besides smart-service's and smart-client's). */
 export const errorCodes = Object.values(codes);
 
-export const badN = (detail: string) => new FibproError(codes.badN, 400, detail);
+export const badN = (detail: string) => new SmartServiceError(codes.badN, 400, detail);
 
 export const authRequired = () =>
-  new FibproError(codes.authRequired, 401, 'log in with HTTP Basic auth', { 'www-authenticate': CHALLENGE });
+  new SmartServiceError(codes.authRequired, 401, 'log in with HTTP Basic auth', {
+    headers: { 'www-authenticate': CHALLENGE },
+  });
 
 export const badCredentials = (user: string) =>
-  new FibproError(codes.badCredentials, 401, `wrong user name or password for ${user}`, {
-    'www-authenticate': CHALLENGE,
+  new SmartServiceError(codes.badCredentials, 401, `wrong user name or password for ${user}`, {
+    headers: { 'www-authenticate': CHALLENGE },
   });
 
 /** `detail` is userstore's: `fib(10) costs 4, user bob has insufficient credit (3)`. */
-export const insufficientCredit = (detail: string) => new FibproError(codes.insufficientCredit, 402, detail);
+export const insufficientCredit = (detail: string) => new SmartServiceError(codes.insufficientCredit, 402, detail);

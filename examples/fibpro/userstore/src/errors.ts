@@ -3,24 +3,7 @@
  * `code` its callers match (fibfrontend, through `RemoteError.remoteCode`).
  * Every code is listed in the example's README; a test checks it.
  */
-
-/**
- * An error userstore answers with as a problem+json (its `statusCode` and `code`).
- *
- * @example
- * throw new UserstoreError(codes.noSuchUser, 404, 'no user ann');
- */
-export class UserstoreError extends Error {
-  readonly code: string;
-  readonly statusCode: number;
-
-  constructor(code: string, statusCode: number, message: string) {
-    super(message);
-    this.name = 'UserstoreError';
-    this.code = code;
-    this.statusCode = statusCode;
-  }
-}
+import { SmartServiceError } from 'smart-service';
 
 export const codes = {
   /** 400: a parameter or the body is not what the route takes. */
@@ -42,16 +25,16 @@ export const codes = {
 /** Every code userstore answers with. */
 export const errorCodes = Object.values(codes);
 
-export const badRequest = (detail: string) => new UserstoreError(codes.badRequest, 400, detail);
+export const badRequest = (detail: string) => new SmartServiceError(codes.badRequest, 400, detail);
 
 export const badCredentials = (name: string) =>
-  new UserstoreError(codes.badCredentials, 401, `wrong user name or password for ${name}`);
+  new SmartServiceError(codes.badCredentials, 401, `wrong user name or password for ${name}`);
 
-export const noSuchUser = (name: string) => new UserstoreError(codes.noSuchUser, 404, `no user ${name}`);
+export const noSuchUser = (name: string) => new SmartServiceError(codes.noSuchUser, 404, `no user ${name}`);
 
 /** `item` names what was bought (`fib(10)`): the message is the one FibPro 365 showed its users. */
 export const insufficientCredit = (name: string, credit: number, amount: number, item?: string) =>
-  new UserstoreError(
+  new SmartServiceError(
     codes.insufficientCredit,
     402,
     item
@@ -60,14 +43,14 @@ export const insufficientCredit = (name: string, credit: number, amount: number,
   );
 
 export const idempotencyKeyRequired = () =>
-  new UserstoreError(
+  new SmartServiceError(
     codes.idempotencyKeyRequired,
     400,
     'a charge needs an idempotency-key header (1 to 128 characters), so that a retried charge is applied once',
   );
 
 export const idempotencyKeyReused = (key: string) =>
-  new UserstoreError(
+  new SmartServiceError(
     codes.idempotencyKeyReused,
     422,
     `idempotency key ${key} was already used for a charge of another user or amount`,
@@ -75,7 +58,7 @@ export const idempotencyKeyReused = (key: string) =>
 
 /** A 500: not the caller's fault, so it is logged with its stack, reported, and shows as a RemoteError upstream. */
 export const unsupportedHash = (scheme: string | undefined) =>
-  new UserstoreError(
+  new SmartServiceError(
     codes.unsupportedHash,
     500,
     `unsupported password hash scheme "${scheme ?? ''}": the record needs migrating`,

@@ -2,6 +2,7 @@
  * FizzBuzz's errors (the three services share their input rules). Every
  * code is listed in the example's README; a test checks it.
  */
+import { SmartServiceError } from 'smart-service';
 
 export const codes = {
   /** 400: n, from or to is not a whole number from 1 to 999999999, or from..to is decreasing or over 10,000 numbers. */
@@ -18,5 +19,5 @@ export const errorCodes = Object.values(codes);
  * throw badRange('n must be a whole number >= 1');
  */
 export function badRange(detail: string) {
-  return Object.assign(new Error(detail), { statusCode: 400, code: codes.badRange });
+  return new SmartServiceError(codes.badRange, 400, detail);
 }

@@ -1,6 +1,7 @@
 /**
  * simulator's errors. Every code is listed in the example's README; a test checks it.
  */
+import { SmartServiceError } from 'smart-service';
 
 export const codes = {
   /** 500: the simulated failure (`simulator.failPercent` of the answers). */
@@ -18,9 +19,5 @@ export const errorCodes = Object.values(codes);
  * throw simulatedFailure();
  */
 export function simulatedFailure() {
-  return Object.assign(new Error('the simulated upstream failed'), {
-    statusCode: 500,
-    code: codes.failed,
-    report: false,
-  });
+  return new SmartServiceError(codes.failed, 500, 'the simulated upstream failed', { report: false });
 }
