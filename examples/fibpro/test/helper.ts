@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import pg from 'pg';
 import type { SmartService } from 'smart-service';
+import { captureLogs } from 'smart-service/testing';
 import { afterAll, onTestFinished } from 'vitest';
 import { build as buildFrontend } from '../fibfrontend/src/app.ts';
 import { build as buildPricing } from '../pricing/src/app.ts';
@@ -36,24 +36,12 @@ export async function freshDatabase(): Promise<string> {
 // Apps in realm testing read only the environment given here: no Atlas.
 const env = (extra: Record<string, string> = {}) => ({ SMART_LOG__LEVEL: 'info', ...extra });
 
-/** A destination that keeps an app's JSON log lines (instead of printing them). */
-function captured() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, stream };
-}
-
 /** A service built for a test, with the JSON lines it logged. */
 export type Logged = SmartService & { readonly logs: Record<string, unknown>[] };
 
 /** userstore on a real Postgres database (migrated at start), closed after the test; `logs` are its lines. */
 export async function userstore(dbUrl: string): Promise<Logged> {
-  const logs = captured();
+  const logs = captureLogs();
   const app = await buildUserstore({
     realm: 'testing',
     env: env({ SMART_DB__URL: dbUrl, SMART_DB__MIGRATE_AT_START: 'true', SMART_DB__POOL_MAX: '10' }),
@@ -87,10 +75,10 @@ export async function fibpro(
   options: { userstoreUrl?: (url: string) => Promise<string> } = {},
 ): Promise<{ users: Logged; pricing: SmartService; frontend: Logged; url: string }> {
   const users = await userstore(dbUrl);
-  const pricing = await buildPricing({ realm: 'testing', env: env(), logDestination: captured().stream });
+  const pricing = await buildPricing({ realm: 'testing', env: env(), logDestination: captureLogs().stream });
   onTestFinished(() => pricing.close());
   const direct = await listen(users);
-  const logs = captured();
+  const logs = captureLogs();
   const frontend = await buildFrontend({
     realm: 'testing',
     logDestination: logs.stream,

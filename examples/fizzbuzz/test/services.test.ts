@@ -1,8 +1,8 @@
 // The three services on loopback in one process (the gateway finds fizz and
 // buzz through SMART_SERVICE_<NAME>_URL, no Atlas): fast checks of the
 // combination and of what each service refuses.
-import { Writable } from 'node:stream';
 import type { SmartService } from 'smart-service';
+import { captureLogs } from 'smart-service/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { build as buildBuzz } from '../buzz/src/app.ts';
 import { build as buildFizz } from '../fizz/src/app.ts';
@@ -11,28 +11,16 @@ import { build as buildGateway } from '../gateway/src/app.ts';
 /** The reference, computed here without any service. */
 const reference = (n: number) => (n % 15 === 0 ? 'FizzBuzz' : n % 3 === 0 ? 'Fizz' : n % 5 === 0 ? 'Buzz' : String(n));
 
-/** A destination that keeps an app's JSON log lines. */
-function captured() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, stream };
-}
-
 const listen = (app: SmartService) => app.listen({ port: 0, host: '127.0.0.1' });
 
 async function system() {
-  const logs = { fizz: captured(), buzz: captured() };
+  const logs = { fizz: captureLogs(), buzz: captureLogs() };
   const fizz = await buildFizz({ realm: 'testing', env: {}, logDestination: logs.fizz.stream });
   const buzz = await buildBuzz({ realm: 'testing', env: {}, logDestination: logs.buzz.stream });
   const gateway = await buildGateway({
     realm: 'testing',
     env: { SMART_SERVICE_FIZZ_URL: await listen(fizz), SMART_SERVICE_BUZZ_URL: await listen(buzz) },
-    logDestination: captured().stream,
+    logDestination: captureLogs().stream,
   });
   onTestFinished(async () => {
     await gateway.close();

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import pg from 'pg';
 import { createClient } from 'smart-client';
 import type { ConfigDefinition } from 'smart-config';
 import { afterAll, expect, onTestFinished } from 'vitest';
 import { createSmartService, currentApp, type SmartServiceOptions } from '../src/index.ts';
+import { captureLogs as captureLogLines } from '../src/testing.ts';
 
 /** Secrets used by the suite: none may ever show up in a captured log line. */
 export const SECRETS = {
@@ -22,20 +22,7 @@ afterAll(() => {
 });
 
 /** A stream collecting one app's log lines (also added to `logLines`). */
-export function captureLogs() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) {
-        if (!line) continue;
-        logLines.push(line);
-        lines.push(JSON.parse(line));
-      }
-      done();
-    },
-  });
-  return { stream, lines };
-}
+export const captureLogs = () => captureLogLines((line) => logLines.push(line));
 
 function required(name: 'DATABASE_URL' | 'REDIS_URL'): string {
   const value = process.env[name];
