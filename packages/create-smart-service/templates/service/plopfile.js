@@ -8,26 +8,39 @@ const kebab = (value) =>
   'use kebab-case: lower-case letters, digits and dashes (e.g. list-orders)';
 const named = (what) => [{ type: 'input', name: 'item', message: `${what} name (kebab-case)`, validate: kebab }];
 
+/**
+ * Adds a module and its test, then imports the module into `index` and
+ * registers it there, at the `// plop: <kind> imports` and
+ * `// plop: <kind> registrations` markers.
+ */
+const registered = ({ kind, folder, test, exported, registration }) => [
+  { type: 'add', path: `${folder}/{{kebabCase item}}.ts`, templateFile: `plop-templates/${kind}.ts.hbs` },
+  { type: 'add', path: test, templateFile: `plop-templates/${kind}.test.ts.hbs` },
+  {
+    type: 'modify',
+    path: `${folder}/index.ts`,
+    pattern: new RegExp(`(// plop: ${kind} imports)`),
+    template: `import { ${exported} } from './{{kebabCase item}}.ts';\n$1`,
+  },
+  {
+    type: 'modify',
+    path: `${folder}/index.ts`,
+    pattern: new RegExp(`( {2}// plop: ${kind} registrations)`),
+    template: `  ${registration}\n$1`,
+  },
+];
+
 export default function generators(plop) {
   plop.setGenerator('route', {
     description: 'a route, GET /<name>, and its test',
     prompts: named('route'),
-    actions: [
-      { type: 'add', path: 'src/routes/{{kebabCase item}}.ts', templateFile: 'plop-templates/route.ts.hbs' },
-      { type: 'add', path: 'test/{{kebabCase item}}.test.ts', templateFile: 'plop-templates/route.test.ts.hbs' },
-      {
-        type: 'modify',
-        path: 'src/routes/index.ts',
-        pattern: /(\/\/ plop: route imports)/,
-        template: "import { {{camelCase item}} } from './{{kebabCase item}}.ts';\n$1",
-      },
-      {
-        type: 'modify',
-        path: 'src/routes/index.ts',
-        pattern: /( {2}\/\/ plop: route registrations)/,
-        template: '  await {{camelCase item}}(app);\n$1',
-      },
-    ],
+    actions: registered({
+      kind: 'route',
+      folder: 'src/routes',
+      test: 'test/{{kebabCase item}}.test.ts',
+      exported: '{{camelCase item}}',
+      registration: 'await {{camelCase item}}(app);',
+    }),
   });
 
   plop.setGenerator('migration', {
@@ -51,21 +64,12 @@ export default function generators(plop) {
   plop.setGenerator('check', {
     description: 'a readiness check, shown in /health/ready',
     prompts: named('check'),
-    actions: [
-      { type: 'add', path: 'src/checks/{{kebabCase item}}.ts', templateFile: 'plop-templates/check.ts.hbs' },
-      { type: 'add', path: 'test/{{kebabCase item}}-check.test.ts', templateFile: 'plop-templates/check.test.ts.hbs' },
-      {
-        type: 'modify',
-        path: 'src/checks/index.ts',
-        pattern: /(\/\/ plop: check imports)/,
-        template: "import { {{camelCase item}}Check } from './{{kebabCase item}}.ts';\n$1",
-      },
-      {
-        type: 'modify',
-        path: 'src/checks/index.ts',
-        pattern: /( {2}\/\/ plop: check registrations)/,
-        template: '  {{camelCase item}}Check(app);\n$1',
-      },
-    ],
+    actions: registered({
+      kind: 'check',
+      folder: 'src/checks',
+      test: 'test/{{kebabCase item}}-check.test.ts',
+      exported: '{{camelCase item}}Check',
+      registration: '{{camelCase item}}Check(app);',
+    }),
   });
 }
