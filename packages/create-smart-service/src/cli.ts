@@ -118,16 +118,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const flags = cli.opts<Flags>();
   let name = cli.args[0];
   try {
-    if (name !== undefined) validateName(name);
+    // A name given on the command line is checked (with its folder) before any question is asked.
+    if (name !== undefined) targetDir(validateName(name), flags.dir, io.cwd);
     else if (!io.interactive || flags.yes)
       throw new CreateError(codes.invalidName, 'a service name is required: create-smart-service <name>');
-    if (name !== undefined) targetDir(validateName(name), flags.dir, io.cwd);
 
     const chosen =
       io.interactive && !flags.yes
         ? await ask(name, flags)
         : { name: name as string, db: flags.db ?? false, redis: flags.redis ?? false };
     name = chosen.name;
+    // Checked again: the name may come from a prompt, and the folder may have appeared meanwhile.
     const target = targetDir(validateName(name), flags.dir, io.cwd);
     const answers: Answers = {
       ...chosen,
