@@ -27,8 +27,16 @@ export interface GeneratedFile {
   readonly contents: string;
 }
 
-/** Where the templates live: inside this package, so it can be published. */
-export const TEMPLATE_DIR = resolve(import.meta.dirname, '..', 'templates', 'service');
+/**
+ * Where the service template is. Run from its TypeScript sources (this
+ * repository's workspace), the generator reads the top-level
+ * `templates/service`; installed, it runs from `dist/` and reads the copy
+ * its build put in the package (`templates/service`). The file's own
+ * extension tells which, so a stale built copy never shadows the sources.
+ */
+export const TEMPLATE_DIR = import.meta.filename.endsWith('.ts')
+  ? resolve(import.meta.dirname, '..', '..', '..', 'templates', 'service')
+  : resolve(import.meta.dirname, '..', '..', 'templates', 'service');
 
 // npm drops dotfiles such as .gitignore from published packages: templates keep them as _name.
 const DOTFILES = new Set(['_gitignore', '_dockerignore', '_env.example']);
