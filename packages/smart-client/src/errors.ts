@@ -1,16 +1,15 @@
-/** An error of the smart client. Callers match `code`. */
-export class SmartClientError extends Error {
-  readonly code: string;
-  /** The status a smart service answers with when this error escapes a handler. */
-  readonly statusCode: number;
+import { CodedError, createError, type RemoteCause } from 'smart-protocol';
 
-  constructor(code: string, statusCode: number, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-    this.statusCode = statusCode;
-  }
-}
+export type { RemoteCause } from 'smart-protocol';
+
+/**
+ * An error of the smart client. Callers match `code`; `statusCode` is what a
+ * smart service answers with when this error escapes a handler.
+ *
+ * @example
+ * catch (err) { if (err instanceof SmartClientError && err.code === codes.deadline) ... }
+ */
+export class SmartClientError extends CodedError {}
 
 export const codes = {
   badUrl: 'SMART_CLIENT_BAD_URL',
@@ -26,15 +25,13 @@ export const codes = {
 /** Every error code of this package. */
 export const errorCodes = Object.values(codes);
 
-/** The chain a RemoteError carries, as it goes into a problem's `cause`. */
-export interface RemoteCause {
-  readonly service: string;
-  readonly status: number;
-  readonly code: string;
-  readonly detail: string;
-  readonly requestId: string | undefined;
-  readonly cause?: RemoteCause;
-}
+const base = SmartClientError;
+const BadUrl = createError(codes.badUrl, 500, 'bad service URL: %s', { base });
+const NoInstances = createError(codes.noInstances, 503, 'no live instance of "%s" in realm "%s"', { base });
+const NotAllowed = createError(codes.notAllowed, 502, 'resolved address %s is outside the allowed hosts', { base });
+const DeadlineExceeded = createError(codes.deadline, 504, 'deadline exceeded %s', { base });
+const Unavailable = createError(codes.unavailable, 503, '%s is unavailable: %s', { base });
+const InvalidOption = createError(codes.invalidOption, 500, '%s', { base });
 
 /**
  * Another smart service answered with a problem+json error. It carries the
@@ -45,7 +42,12 @@ export interface RemoteCause {
  * try { await client.get('service://userstore/users/ann') }
  * catch (err) { if (err instanceof RemoteError && err.remoteCode === 'USER_NOT_FOUND') ... }
  */
-export class RemoteError extends SmartClientError {
+export class RemoteError extends createError(
+  codes.remote,
+  502,
+  (remote: RemoteCause) => `${remote.service} answered ${remote.status} ${remote.code}: ${remote.detail}`,
+  { base },
+) {
   readonly service: string;
   readonly status: number;
   readonly remoteCode: string;
@@ -54,7 +56,7 @@ export class RemoteError extends SmartClientError {
   readonly remoteCause: RemoteCause | undefined;
 
   constructor(remote: RemoteCause) {
-    super(codes.remote, 502, `${remote.service} answered ${remote.status} ${remote.code}: ${remote.detail}`);
+    super(remote);
     this.service = remote.service;
     this.status = remote.status;
     this.remoteCode = remote.code;
@@ -76,24 +78,33 @@ export class RemoteError extends SmartClientError {
   }
 }
 
-/** A non-problem error status from an upstream that is not a smart service. */
-export class HttpError extends SmartClientError {
+/**
+ * A non-problem error status from an upstream that is not a smart service.
+ *
+ * @example
+ * catch (err) { if (err instanceof HttpError && err.status === 404) ... }
+ */
+export class HttpError extends createError(codes.http, 502, '%s answered %s', { base }) {
   readonly status: number;
   readonly body: string;
 
   constructor(url: string, status: number, body: string) {
-    super(codes.http, 502, `${url} answered ${status}`);
+    super(url, status);
     this.status = status;
     this.body = body;
   }
 }
 
-export const badUrl = (why: string) => new SmartClientError(codes.badUrl, 500, `bad service URL: ${why}`);
-export const noInstances = (service: string, realm: string) =>
-  new SmartClientError(codes.noInstances, 503, `no live instance of "${service}" in realm "${realm}"`);
-export const notAllowed = (url: string) =>
-  new SmartClientError(codes.notAllowed, 502, `resolved address ${url} is outside the allowed hosts`);
-export const deadlineExceeded = (what: string) =>
-  new SmartClientError(codes.deadline, 504, `deadline exceeded ${what}`);
+/** A `service://` URL that cannot be called (500: the caller's code is wrong). */
+export const badUrl = (why: string) => new BadUrl(why);
+/** The resolver knows no live instance of the service (503). */
+export const noInstances = (service: string, realm: string) => new NoInstances(service, realm);
+/** The resolver answered an address outside `allowedHosts` (502). */
+export const notAllowed = (url: string) => new NotAllowed(url);
+/** The call's deadline passed (504); `what` says when: `before the call`, `after 2000 ms`. */
+export const deadlineExceeded = (what: string) => new DeadlineExceeded(what);
+/** The target could not be reached (503); `cause` is the socket's error. */
 export const unavailable = (target: string, cause: unknown) =>
-  new SmartClientError(codes.unavailable, 503, `${target} is unavailable: ${(cause as Error).message}`, { cause });
+  new Unavailable(target, (cause as Error).message, { cause });
+/** A client option is invalid (500). */
+export const invalidOption = (message: string) => new InvalidOption(message);

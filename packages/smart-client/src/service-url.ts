@@ -1,3 +1,4 @@
+import { SERVICE_NAME_PATTERN } from 'smart-protocol';
 import { badUrl } from './errors.ts';
 
 /** A parsed `service://name/path?query`. */
@@ -7,7 +8,8 @@ export interface ServiceTarget {
   readonly path: string;
 }
 
-const SERVICE = /^[a-z][a-z0-9-]{0,62}$/;
+// service://name/path?query, the common case, parsed without URL (the name checked next).
+const QUICK = /^service:\/\/([^/\s#@?:]+)(\/[^\s#@]*)?$/;
 const MAX_URL = 8_192;
 
 /**
@@ -25,9 +27,9 @@ export function parseServiceUrl(input: string | URL): ServiceTarget | undefined 
     if (!/^https?:\/\//i.test(text)) throw badUrl(`"${text.slice(0, 100)}" is neither service:// nor http(s)://`);
     return undefined;
   }
-  // The common case, parsed without URL: service://name/path?query.
-  const quick = /^service:\/\/([a-z][a-z0-9-]{0,62})(\/[^\s#@]*)?$/.exec(text);
-  if (quick) return { service: quick[1] as string, path: quick[2] ?? '/' };
+  const quick = QUICK.exec(text);
+  if (quick && SERVICE_NAME_PATTERN.test(quick[1] as string))
+    return { service: quick[1] as string, path: quick[2] ?? '/' };
   let url: URL;
   try {
     url = new URL(text);
@@ -36,6 +38,6 @@ export function parseServiceUrl(input: string | URL): ServiceTarget | undefined 
   }
   if (url.username || url.password) throw badUrl('service URLs carry no credentials');
   if (url.port) throw badUrl('service URLs carry no port: the resolver picks the instance');
-  if (!SERVICE.test(url.hostname)) throw badUrl(`"${url.hostname}" is not a service name (kebab-case)`);
+  if (!SERVICE_NAME_PATTERN.test(url.hostname)) throw badUrl(`"${url.hostname}" is not a service name (kebab-case)`);
   return { service: url.hostname, path: `${url.pathname || '/'}${url.search}` };
 }
