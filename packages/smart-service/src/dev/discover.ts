@@ -96,11 +96,8 @@ async function workspaceDirs(root: string): Promise<string[]> {
   return dirs.filter((dir) => !excluded.has(dir));
 }
 
-// The folder's name; else its package.json name without the scope (a
-// folder called `Orders_v2` holding the package `@shop/orders`).
-function serviceName(dir: string): string | undefined {
-  const folder = basename(dir);
-  if (NAME.test(folder)) return folder;
+// A package.json name without its scope, when Atlas accepts it.
+function packageName(dir: string): string | undefined {
   try {
     const name = String((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name);
     const bare = name.replace(/^@[^/]+\//, '');
@@ -110,16 +107,27 @@ function serviceName(dir: string): string | undefined {
   }
 }
 
+// The folder's name; else its package.json name without the scope (a
+// folder called `Orders_v2` holding the package `@shop/orders`).
+const serviceName = (dir: string) => (NAME.test(basename(dir)) ? basename(dir) : packageName(dir));
+
+// A folder that is itself one service is named after its package first: its
+// folder's name is whatever it was cloned or generated into (`orders-main`,
+// a temp folder), while a generated service registers in Atlas under its
+// package's name, which smart dev waits for.
+const ownServiceName = (dir: string) => packageName(dir) ?? (NAME.test(basename(dir)) ? basename(dir) : undefined);
+
 async function fromFolders(root: string): Promise<ServiceSpec[]> {
   const children = (await readdir(root, { withFileTypes: true }))
     .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules')
     .map((d) => join(root, d.name));
   const candidates = [...new Set([...children, ...(await workspaceDirs(root))])].filter(isService);
   // A single service's own folder: `smart dev` inside it runs just that one.
-  if (candidates.length === 0 && isService(root)) candidates.push(root);
+  const single = candidates.length === 0 && isService(root);
+  if (single) candidates.push(root);
   const specs = new Map<string, ServiceSpec>();
   for (const dir of candidates.sort()) {
-    const name = serviceName(dir);
+    const name = single ? ownServiceName(dir) : serviceName(dir);
     if (!name) continue; // no name Atlas accepts: not something smart dev can run
     const other = specs.get(name);
     if (other) {
@@ -136,7 +144,9 @@ async function fromFolders(root: string): Promise<ServiceSpec[]> {
 /**
  * The services of a folder: the ones `smart-dev.json` names, or else every
  * immediate subfolder (and every pnpm workspace package) that has a
- * `package.json` and a `src/server.ts`, named after its folder.
+ * `package.json` and a `src/server.ts`, named after its folder. When there
+ * are none and the folder is itself such a service (`smart dev` in a
+ * generated service's folder), that one, named after its package.
  *
  * @example
  * await discoverServices('/code/shop'); // [{ name: 'orders', dir: '/code/shop/orders', entry: 'src/server.ts', env: {} }]
