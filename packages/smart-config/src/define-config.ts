@@ -1,3 +1,4 @@
+import { REALM_PATTERN } from 'smart-protocol';
 import type { z } from 'zod';
 import { type ConfigKey, collectKeys, isObjectSchema, requiredObjectPaths } from './config-keys.ts';
 import { deepFreeze, expandDottedKeys, isPlainObject, type Tree } from './deep.ts';
@@ -67,8 +68,8 @@ export interface ConfigDefinition<S extends z.ZodObject = z.ZodObject, D = unkno
 /** The config value type of a definition: `InferConfig<typeof definition>`. */
 export type InferConfig<Def> = Def extends ConfigDefinition<infer S, infer D> ? ConfigValue<S, D> : never;
 
-/** Realm names: lowercase letters, digits, `-` and `_`, starting with a letter. */
-export const REALM_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
+/** Realm names: lowercase letters, digits, `-` and `_`, starting with a letter (smart-protocol's rule). */
+export { REALM_PATTERN };
 
 function walk(tree: Tree, prefix: string[], visit: (path: string[], value: unknown) => void): void {
   for (const [name, value] of Object.entries(tree)) {

@@ -2,6 +2,7 @@
  * Every error smart-config throws or emits. Callers match `err.code`, never
  * the message; the codes are listed (and tested to be listed) in the README.
  */
+import { CodedError, createError } from 'smart-protocol';
 
 /** One problem with one config key, as reported by load and live updates. */
 export interface ConfigIssue {
@@ -16,23 +17,16 @@ export interface ConfigIssue {
 }
 
 /**
- * Base class of every smart-config error.
+ * Base class of every smart-config error. Its `statusCode` is 500: a config
+ * problem is the service's fault, never the caller's.
  *
  * @example
  * try { await loadConfig(definition, { service: 'orders' }) }
  * catch (err) { if (err instanceof SmartConfigError && err.code === 'SMART_CONFIG_INVALID') ... }
  */
-export class SmartConfigError extends Error {
-  readonly code: string;
-  /** A config problem is the service's fault, never the caller's. */
-  readonly statusCode: number = 500;
+export class SmartConfigError extends CodedError {}
 
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+const base = SmartConfigError;
 
 function formatIssues(issues: readonly ConfigIssue[]): string {
   return issues
@@ -49,7 +43,7 @@ export class ConfigIssuesError extends SmartConfigError {
   readonly issues: readonly ConfigIssue[];
 
   constructor(code: string, service: string, realm: string, issues: readonly ConfigIssue[]) {
-    super(code, `Invalid config for service "${service}" in realm "${realm}":\n${formatIssues(issues)}`);
+    super(code, 500, `Invalid config for service "${service}" in realm "${realm}":\n${formatIssues(issues)}`);
     this.issues = issues;
   }
 }
@@ -57,6 +51,7 @@ export class ConfigIssuesError extends SmartConfigError {
 /** The merged config does not satisfy the schema. */
 export class ConfigValidationError extends ConfigIssuesError {
   static readonly code = 'SMART_CONFIG_INVALID';
+  static readonly statusCode = 500;
 
   constructor(service: string, realm: string, issues: readonly ConfigIssue[]) {
     super(ConfigValidationError.code, service, realm, issues);
@@ -66,6 +61,7 @@ export class ConfigValidationError extends ConfigIssuesError {
 /** Only `secret()` keys are missing: each must come from the environment or Atlas. */
 export class MissingSecretError extends ConfigIssuesError {
   static readonly code = 'SMART_CONFIG_SECRET_MISSING';
+  static readonly statusCode = 500;
 
   constructor(service: string, realm: string, issues: readonly ConfigIssue[]) {
     super(MissingSecretError.code, service, realm, issues);
@@ -73,58 +69,66 @@ export class MissingSecretError extends ConfigIssuesError {
 }
 
 /** A live update from a watching source failed validation; the last good config stays. */
-export class UpdateRejectedError extends SmartConfigError {
-  static readonly code = 'SMART_CONFIG_UPDATE_REJECTED';
+export class UpdateRejectedError extends createError(
+  'SMART_CONFIG_UPDATE_REJECTED',
+  500,
+  (source: string, issues: readonly ConfigIssue[]) =>
+    `Rejected a config update from "${source}"; the last good config stays:\n${formatIssues(issues)}`,
+  { base },
+) {
   readonly source: string;
   readonly issues: readonly ConfigIssue[];
 
   constructor(source: string, issues: readonly ConfigIssue[]) {
-    super(
-      UpdateRejectedError.code,
-      `Rejected a config update from "${source}"; the last good config stays:\n${formatIssues(issues)}`,
-    );
+    super(source, issues);
     this.source = source;
     this.issues = issues;
   }
 }
 
 /** `defineConfig` was given something that cannot work (caught at import time). */
-export class InvalidDefinitionError extends SmartConfigError {
-  static readonly code = 'SMART_CONFIG_INVALID_DEFINITION';
-
-  constructor(message: string) {
-    super(InvalidDefinitionError.code, `Invalid config definition: ${message}`);
-  }
-}
+export class InvalidDefinitionError extends createError(
+  'SMART_CONFIG_INVALID_DEFINITION',
+  500,
+  (message: string) => `Invalid config definition: ${message}`,
+  { base },
+) {}
 
 /** `loadConfig` was given a bad option (service name, realm, sources). */
-export class InvalidOptionError extends SmartConfigError {
-  static readonly code = 'SMART_CONFIG_INVALID_OPTION';
-
-  constructor(message: string) {
-    super(InvalidOptionError.code, `Invalid loadConfig option: ${message}`);
-  }
-}
+export class InvalidOptionError extends createError(
+  'SMART_CONFIG_INVALID_OPTION',
+  500,
+  (message: string) => `Invalid loadConfig option: ${message}`,
+  { base },
+) {}
 
 /** A source's `load()` or `watch()` failed at start; `cause` holds its error. */
-export class SourceFailedError extends SmartConfigError {
-  static readonly code = 'SMART_CONFIG_SOURCE_FAILED';
+export class SourceFailedError extends createError(
+  'SMART_CONFIG_SOURCE_FAILED',
+  500,
+  (source: string, cause: unknown) =>
+    `Config source "${source}" failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+  { base },
+) {
   readonly source: string;
 
   constructor(source: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(SourceFailedError.code, `Config source "${source}" failed: ${reason}`, { cause });
+    super(source, cause, { cause });
     this.source = source;
   }
 }
 
 /** `explain(key)` was asked about a key the schema does not have. */
-export class UnknownKeyError extends SmartConfigError {
-  static readonly code = 'SMART_CONFIG_UNKNOWN_KEY';
+export class UnknownKeyError extends createError(
+  'SMART_CONFIG_UNKNOWN_KEY',
+  500,
+  (key: string) => `Unknown config key "${key}"`,
+  { base },
+) {
   readonly key: string;
 
   constructor(key: string) {
-    super(UnknownKeyError.code, `Unknown config key "${key}"`);
+    super(key);
     this.key = key;
   }
 }

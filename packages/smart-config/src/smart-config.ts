@@ -1,3 +1,4 @@
+import { SERVICE_NAME_PATTERN } from 'smart-protocol';
 import type { z } from 'zod';
 import { type ConfigSource, type Env, envSource, type SourceContext, type Unwatch } from './config-source.ts';
 import { deepEqual, expandDottedKeys, getPath, isPlainObject, type Tree } from './deep.ts';
@@ -54,7 +55,6 @@ export interface ConfigEvents<T> {
 }
 
 const REDACTED = '[redacted]';
-const SERVICE_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 const RESERVED_LAYERS = new Set(['defaults', 'env', 'schema', 'unset']);
 
 function redact(value: unknown, secret: boolean): unknown {
@@ -223,8 +223,8 @@ export class SmartConfig<T> {
 }
 
 function checkOptions(options: LoadConfigOptions, env: Env): { realm: string; sources: readonly ConfigSource[] } {
-  if (!options || typeof options.service !== 'string' || !SERVICE_PATTERN.test(options.service)) {
-    throw new InvalidOptionError(`service must be a kebab-case name matching ${SERVICE_PATTERN}`);
+  if (!options || typeof options.service !== 'string' || !SERVICE_NAME_PATTERN.test(options.service)) {
+    throw new InvalidOptionError(`service must be a kebab-case name matching ${SERVICE_NAME_PATTERN}`);
   }
   // Forgetting SMART_REALM in production would quietly select local, with its development secrets.
   if (options.realm === undefined && env.SMART_REALM === undefined && env.NODE_ENV === 'production') {

@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { undocumentedCodes } from 'smart-protocol/testing';
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.ts';
 
 describe('error codes', () => {
   it('are unique, prefixed SMART_CONFIG_, and each is documented in the README', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(new Set(api.errorCodes).size).toBe(api.errorCodes.length);
-    for (const code of api.errorCodes) {
-      expect(code).toMatch(/^SMART_CONFIG_[A-Z_]+$/);
-      expect(readme).toContain(`\`${code}\``);
-    }
+    expect(undocumentedCodes({ codes: api.errorCodes, readme, prefix: 'SMART_CONFIG_' })).toEqual([]);
   });
 
   it('every exported error class carries its code and a 500 status', () => {
