@@ -56,18 +56,20 @@ export class Ejector {
     if (health) health.failures = 0;
   }
 
-  failed(origin: string, endpoints: readonly Endpoint[] | undefined): void {
+  /** Counts a failure of `origin`; true when it ejected the instance. */
+  failed(origin: string, endpoints: readonly Endpoint[] | undefined): boolean {
     const health = this.#of(origin);
     health.failures++;
-    if (health.failures < this.#threshold || !endpoints) return;
+    if (health.failures < this.#threshold || !endpoints) return false;
     // Never eject the last instance still in service.
     const others = this.available(endpoints).filter((e) => e.origin !== origin);
-    if (others.length === 0) return;
+    if (others.length === 0) return false;
     health.failures = 0;
     health.ejections++;
     const forMs = this.#baseMs * health.ejections;
     health.ejectedUntil = Date.now() + forMs;
     this.#ejected++;
     this.#onEject?.(origin, forMs);
+    return true;
   }
 }

@@ -7,6 +7,7 @@
  * const price = await client.get<{ cost: number }>('service://pricing/price?n=42');
  */
 export { type Balancer, createBalancer } from './balancer.ts';
+export { compose, defaultLayers } from './compose.ts';
 export { type EjectionOptions, Ejector } from './ejection.ts';
 export {
   codes,
@@ -17,6 +18,17 @@ export {
   SmartClientError,
 } from './errors.ts';
 export { type HedgeOptions, hedged, LatencyWindow } from './hedge.ts';
+export { balance, HostGuard } from './layers/balance.ts';
+export { deadline } from './layers/deadline.ts';
+export { eject } from './layers/eject.ts';
+export { hedge } from './layers/hedge.ts';
+export { Attempt, type AttemptKind, Call, type CallInput, type Layer, type Send } from './layers/layer.ts';
+export { outcome } from './layers/outcome.ts';
+export { propagation } from './layers/propagation.ts';
+export { resolve } from './layers/resolve.ts';
+export { retry } from './layers/retry.ts';
+export { transport } from './layers/transport.ts';
+export type { CallOutcome } from './options.ts';
 export {
   atlasResolver,
   chainResolver,
@@ -31,6 +43,7 @@ export {
   mayRetry,
   RetryBudget,
   type RetryOptions,
+  retryAfterMs,
   withRetries,
 } from './retry.ts';
 export { parseServiceUrl, type ServiceTarget } from './service-url.ts';
@@ -45,4 +58,5 @@ export {
   type JsonCallOptions,
   SmartClient,
 } from './smart-client.ts';
+export { Target, Targets } from './targets.ts';
 export { childTraceparent } from './trace-context.ts';

@@ -99,7 +99,8 @@ export interface RetryEvents {
   onBudgetExhausted?(): void;
 }
 
-function retryAfterMs(response: Dispatcher.ResponseData): number | undefined {
+/** The wait an answer's `Retry-After` asks for (seconds or an HTTP date), in ms. */
+export function retryAfterMs(response: Dispatcher.ResponseData): number | undefined {
   const value = response.headers['retry-after'];
   if (typeof value !== 'string') return undefined;
   const seconds = Number(value);

@@ -1,0 +1,87 @@
+import type { Dispatcher } from 'undici';
+import type { Balancer } from '../balancer.ts';
+import { notAllowed } from '../errors.ts';
+import type { Attempt, Layer, Send } from './layer.ts';
+
+const isLinkLocal = (host: string) => /^169\.254\./.test(host) || /^\[?fe[89ab][0-9a-f]:/i.test(host);
+
+/** Which origins calls may reach, decided once per origin. */
+export class HostGuard {
+  readonly #allowedHosts: readonly (string | RegExp)[] | undefined;
+  readonly #byOrigin = new Map<string, boolean>();
+
+  constructor(allowedHosts: readonly (string | RegExp)[] | undefined) {
+    this.#allowedHosts = allowedHosts;
+  }
+
+  allows(origin: string): boolean {
+    let allowed = this.#byOrigin.get(origin);
+    if (allowed === undefined) {
+      const host = new URL(origin).hostname;
+      const list = this.#allowedHosts;
+      allowed = list
+        ? list.some((pattern) => (typeof pattern === 'string' ? pattern === host : pattern.test(host)))
+        : !isLinkLocal(host);
+      // Origins come from resolvers and callers: bound the cache.
+      if (this.#byOrigin.size > 4_096) this.#byOrigin.clear();
+      this.#byOrigin.set(origin, allowed);
+    }
+    return allowed;
+  }
+}
+
+class Balance {
+  readonly #next: Send;
+  readonly #balancer: Balancer;
+  readonly #guard: HostGuard;
+
+  constructor(next: Send, balancer: Balancer, guard: HostGuard) {
+    this.#next = next;
+    this.#balancer = balancer;
+    this.#guard = guard;
+  }
+
+  send(attempt: Attempt): Promise<Dispatcher.ResponseData> {
+    const call = attempt.call;
+    const endpoints = attempt.candidates ?? call.endpoints;
+    if (!endpoints) {
+      const origin = call.origin as string;
+      if (!this.#guard.allows(origin)) throw notAllowed(origin);
+      attempt.origin = origin;
+      return this.#next(attempt);
+    }
+    // The least loaded instance this call has not tried yet (a retry or a hedge goes elsewhere).
+    const endpoint = this.#balancer.pick(endpoints, call.tried());
+    if (!this.#guard.allows(endpoint.origin)) throw notAllowed(endpoint.origin);
+    attempt.endpoint = endpoint;
+    attempt.origin = endpoint.origin;
+    call.sentTo(endpoint.origin);
+    return this.#counted(attempt, endpoint);
+  }
+
+  async #counted(attempt: Attempt, endpoint: NonNullable<Attempt['endpoint']>): Promise<Dispatcher.ResponseData> {
+    this.#balancer.start(endpoint);
+    try {
+      return await this.#next(attempt);
+    } finally {
+      this.#balancer.finish(endpoint);
+    }
+  }
+}
+
+/**
+ * Picks the instance each attempt goes to (p2c on outstanding requests, or
+ * round robin, among the endpoints the eject layer left), away from the
+ * instances this call already tried, and counts the attempt as outstanding
+ * on it until it ends. An origin outside `allowedHosts` (by default: any
+ * link-local address) is `SMART_CLIENT_ADDRESS_NOT_ALLOWED`.
+ *
+ * @example
+ * const send = balance(createBalancer('p2c'), new HostGuard(undefined))(next);
+ */
+export function balance(balancer: Balancer, guard: HostGuard): Layer {
+  return function balance(next) {
+    const layer = new Balance(next, balancer, guard);
+    return (attempt) => layer.send(attempt);
+  };
+}

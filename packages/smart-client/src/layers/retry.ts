@@ -1,0 +1,77 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
+import type { ClientEvents } from '../options.ts';
+import { isRetryableError, isRetryableStatus, type RetryOptions, retryAfterMs } from '../retry.ts';
+import type { Attempt, Layer, Send } from './layer.ts';
+
+class Retry {
+  readonly #next: Send;
+  readonly #maxAttempts: number;
+  readonly #baseMs: number;
+  readonly #capMs: number;
+  readonly #events: ClientEvents | undefined;
+
+  constructor(next: Send, options: RetryOptions, events: ClientEvents | undefined) {
+    this.#next = next;
+    this.#maxAttempts = options.maxAttempts ?? 3;
+    this.#baseMs = options.baseMs ?? 25;
+    this.#capMs = options.capMs ?? 250;
+    this.#events = events;
+  }
+
+  // Full jitter: a random wait in [0, min(cap, base x 2^(n-1))].
+  #backoff(n: number): number {
+    return Math.random() * Math.min(this.#capMs, this.#baseMs * 2 ** (n - 1));
+  }
+
+  // Another attempt only while attempts remain, the deadline leaves room for the wait and the budget allows.
+  #mayRetry(attempt: Attempt, n: number, wait: number): boolean {
+    const call = attempt.call;
+    if (!call.retryable || n >= this.#maxAttempts || Date.now() + wait >= call.deadline) return false;
+    if (call.target.budget.tryRetry()) return true;
+    this.#events?.onBudgetExhausted?.(call.service);
+    return false;
+  }
+
+  async send(first: Attempt): Promise<Dispatcher.ResponseData> {
+    first.call.target.budget.request();
+    // n counts this layer's attempts (a hedge sent beside one is not a retry).
+    for (let attempt = first, n = 1; ; attempt = attempt.another('retry'), n++) {
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await this.#next(attempt);
+      } catch (err) {
+        const wait = this.#backoff(n);
+        if (!isRetryableError(err) || !this.#mayRetry(attempt, n, wait)) throw err;
+        this.#events?.onRetry?.(attempt.call.service);
+        await sleep(wait);
+        continue;
+      }
+      if (!isRetryableStatus(response.statusCode)) return response;
+      // The upstream's Retry-After wins over our back-off; if no retry can follow, this answer stands.
+      const wait = retryAfterMs(response) ?? this.#backoff(n);
+      if (!this.#mayRetry(attempt, n, wait)) return response;
+      await response.body.dump();
+      this.#events?.onRetry?.(attempt.call.service);
+      await sleep(wait);
+    }
+  }
+}
+
+/**
+ * Retries a call after a refused or reset connection or a 502/503/504, on
+ * another instance (the balance layer avoids those tried), while the call
+ * may be retried (an idempotent method or an `idempotency-key`), attempts
+ * remain, the target's retry budget allows and the deadline leaves room for
+ * the back-off or the upstream's `Retry-After`. The last answer stands when
+ * no retry can follow.
+ *
+ * @example
+ * const send = retry({ maxAttempts: 3 }, events)(next);
+ */
+export function retry(options: RetryOptions, events: ClientEvents | undefined): Layer {
+  return function retry(next) {
+    const layer = new Retry(next, options, events);
+    return (attempt) => layer.send(attempt);
+  };
+}

@@ -1,0 +1,35 @@
+import type { Agent, Dispatcher } from 'undici';
+import type { Attempt, Send } from './layer.ts';
+
+// undici's fast timers may fire up to ~0.5 s early: its timeouts get this much slack past the deadline.
+const UNDICI_TIMER_SLACK_MS = 1_000;
+
+/**
+ * The end of the chain: sends the attempt with undici to the origin the
+ * balance layer chose. undici's own header and body timeouts are set a
+ * second past the call's deadline (the deadline layer's timer, or its
+ * check after the fact, decides).
+ *
+ * @example
+ * const send = transport(new Agent());
+ */
+export function transport(agent: Agent): Send {
+  return function transport(attempt: Attempt): Promise<Dispatcher.ResponseData> {
+    const call = attempt.call;
+    const options: Dispatcher.RequestOptions = {
+      origin: attempt.origin as string,
+      path: call.path,
+      method: call.method as Dispatcher.HttpMethod,
+      headers: call.headers,
+      body: call.body,
+    };
+    if (call.deadline !== Number.POSITIVE_INFINITY) {
+      const remaining = Math.max(1, call.deadline - Date.now()) + UNDICI_TIMER_SLACK_MS;
+      options.headersTimeout = remaining;
+      options.bodyTimeout = remaining;
+    }
+    const signal = attempt.signal ?? call.signal;
+    if (signal) options.signal = signal;
+    return agent.request(options);
+  };
+}

@@ -1,0 +1,157 @@
+import type { EjectionOptions } from './ejection.ts';
+import { codes, SmartClientError } from './errors.ts';
+import type { HedgeOptions } from './hedge.ts';
+import type { Layer } from './layers/layer.ts';
+import type { ServiceResolver } from './resolvers.ts';
+import type { RetryOptions } from './retry.ts';
+
+/** Headers every call made inside a request carries on. */
+export interface CallContext {
+  readonly requestId?: string | undefined;
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
+  /** The calling service's name (`x-smart-caller`). */
+  readonly caller?: string | undefined;
+  /** The incoming request's deadline, epoch ms. */
+  readonly deadline?: number | undefined;
+}
+
+/** What a call ended as (see `ClientEvents.onCall`). */
+export type CallOutcome = 'ok' | 'error' | 'unavailable' | 'deadline' | 'refused';
+
+/** What the client reports, per target service (smart-service turns these into metrics). */
+export interface ClientEvents {
+  /** A call ended: `ok` (any answer below 500), `error` (5xx), `unavailable`, `deadline`, or `refused` (no instance, not allowed). */
+  onCall?(target: string, outcome: CallOutcome, seconds: number): void;
+  onRetry?(target: string): void;
+  onHedge?(target: string): void;
+  /** A retry or a hedge was refused by the target's retry budget. */
+  onBudgetExhausted?(target: string): void;
+  onEject?(target: string, origin: string): void;
+}
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** The realm to resolve services in; default `SMART_REALM`, then `local`. */
+  readonly realm?: string;
+  /** How `service://` names are resolved; default the environment (`SMART_SERVICE_<NAME>_URL`). */
+  readonly resolver?: ServiceResolver;
+  /**
+   * Hosts a call may reach (names, or patterns). Default: any host but
+   * link-local addresses (169.254.0.0/16, fe80::/10), where cloud metadata
+   * services live; a poisoned registry entry cannot point a call there.
+   */
+  readonly allowedHosts?: readonly (string | RegExp)[];
+  /** A call's timeout when it names none. Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Supplies the current request's headers to carry on (smart-service sets it). */
+  readonly context?: () => CallContext | undefined;
+  /** `p2c` (power of two choices on outstanding requests, default) or `round-robin`. */
+  readonly balancing?: 'p2c' | 'round-robin';
+  /** Connections kept per upstream origin. Default 128. */
+  readonly connections?: number;
+  /** Retries: attempts, back-off and the budget per target service. */
+  readonly retry?: RetryOptions;
+  /** Outlier ejection: consecutive failures and the ejection time. */
+  readonly ejection?: EjectionOptions;
+  /** Hedged requests for every idempotent call (off by default). */
+  readonly hedge?: HedgeOptions;
+  /** Told of every call, retry, hedge, budget exhaustion and ejection. */
+  readonly events?: ClientEvents;
+  /**
+   * Rearranges the client's layers: receives the default ones in order
+   * (outermost first) and returns the list to compose. For adding a layer of
+   * your own, or leaving one out (the bench does, to price each).
+   *
+   * @example
+   * createClient({ layers: (defaults) => defaults.filter((layer) => layer.name !== 'hedge') })
+   */
+  readonly layers?: (defaults: readonly Layer[]) => readonly Layer[];
+}
+
+/** `RequestInit` plus a per-call timeout. */
+export interface CallInit extends Omit<RequestInit, 'body'> {
+  readonly body?: string | Uint8Array | null;
+  /** This call's timeout in ms (the incoming request's deadline still applies). */
+  readonly timeout?: number;
+  /** Hedge this call (or `false`: not even when the client hedges). */
+  readonly hedge?: HedgeOptions | false;
+}
+
+/** Options of the JSON helpers. */
+export interface JsonCallOptions {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeout?: number;
+  readonly hedge?: HedgeOptions | false;
+  readonly signal?: AbortSignal;
+}
+
+const invalid = (why: string) => new SmartClientError(codes.invalidOption, 500, why);
+
+function positive(value: number | undefined, name: string, integer = false): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value)) || value === Infinity) {
+    throw invalid(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
+  }
+}
+
+function atLeastZero(value: number | undefined, name: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
+    throw invalid(`${name} must be a finite number >= 0`);
+  }
+}
+
+/**
+ * Checks hedge options (the client's, or one call's): a delay >= 0 or a
+ * percentile in (0, 100).
+ */
+export function checkHedge(hedge: HedgeOptions | false | undefined, name = 'hedge'): void {
+  if (hedge === undefined || hedge === false) return;
+  if (typeof hedge !== 'object' || hedge === null) throw invalid(`${name} must be an object or false`);
+  atLeastZero(hedge.delayMs, `${name}.delayMs`);
+  if (hedge.percentile !== undefined && !(hedge.percentile > 0 && hedge.percentile < 100)) {
+    throw invalid(`${name}.percentile must be between 0 and 100`);
+  }
+  if (hedge.delayMs === undefined && hedge.percentile === undefined) {
+    throw invalid(`${name} needs delayMs or percentile`);
+  }
+}
+
+/**
+ * Every option checked once, when the client is made: a mistake fails
+ * `createClient` with `SMART_CLIENT_INVALID_OPTION` naming the option, not
+ * the first call that happens to read it.
+ */
+export function checkOptions(options: ClientOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
+  positive(options.timeoutMs, 'timeoutMs');
+  if (options.allowedHosts !== undefined) {
+    const list = options.allowedHosts;
+    if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' || item instanceof RegExp)) {
+      throw invalid('allowedHosts must be an array of host names or patterns');
+    }
+  }
+  if (options.balancing !== undefined && options.balancing !== 'p2c' && options.balancing !== 'round-robin') {
+    throw invalid(`balancing must be 'p2c' or 'round-robin', not ${JSON.stringify(options.balancing)}`);
+  }
+  positive(options.connections, 'connections', true);
+  if (options.resolver !== undefined && typeof options.resolver?.resolve !== 'function') {
+    throw invalid('resolver must have a resolve(service, realm) method');
+  }
+  if (options.context !== undefined && typeof options.context !== 'function')
+    throw invalid('context must be a function');
+  if (options.layers !== undefined && typeof options.layers !== 'function') throw invalid('layers must be a function');
+  const retry = options.retry;
+  if (retry) {
+    positive(retry.maxAttempts, 'retry.maxAttempts', true);
+    atLeastZero(retry.baseMs, 'retry.baseMs');
+    atLeastZero(retry.capMs, 'retry.capMs');
+    atLeastZero(retry.budget?.percent, 'retry.budget.percent');
+    atLeastZero(retry.budget?.minPerSecond, 'retry.budget.minPerSecond');
+    positive(retry.budget?.ttlSeconds, 'retry.budget.ttlSeconds');
+  }
+  positive(options.ejection?.consecutiveFailures, 'ejection.consecutiveFailures', true);
+  positive(options.ejection?.baseMs, 'ejection.baseMs');
+  checkHedge(options.hedge);
+}
