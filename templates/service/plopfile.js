@@ -1,5 +1,5 @@
 // Micro-generators of this service: `pnpm generate route <name>`,
-// `pnpm generate migration <name>`, `pnpm generate check <name>` (or
+// `pnpm generate migration <name>` (with a database), `pnpm generate check <name>` (or
 // `pnpm generate` to pick one). Each adds files that pass `pnpm test`.
 import { existsSync, readdirSync } from 'node:fs';
 
@@ -43,23 +43,25 @@ export default function generators(plop) {
     }),
   });
 
-  plop.setGenerator('migration', {
-    description: 'the next numbered migration in migrations/',
-    prompts: named('migration'),
-    actions: () => {
-      // Migrations run in name order: number them after the last one.
-      const taken = existsSync('migrations') ? readdirSync('migrations').filter((f) => /^\d{4}_/.test(f)) : [];
-      const last = Math.max(0, ...taken.map((f) => Number(f.slice(0, 4))));
-      const number = String(last + 1).padStart(4, '0');
-      return [
-        {
-          type: 'add',
-          path: `migrations/${number}_{{snakeCase item}}.ts`,
-          templateFile: 'plop-templates/migration.ts.hbs',
-        },
-      ];
-    },
-  });
+  // Only a service with a database has migrations (and kysely to write them with).
+  if (existsSync(new URL('plop-templates/migration.ts.hbs', import.meta.url)))
+    plop.setGenerator('migration', {
+      description: 'the next numbered migration in migrations/',
+      prompts: named('migration'),
+      actions: () => {
+        // Migrations run in name order: number them after the last one.
+        const taken = existsSync('migrations') ? readdirSync('migrations').filter((f) => /^\d{4}_/.test(f)) : [];
+        const last = Math.max(0, ...taken.map((f) => Number(f.slice(0, 4))));
+        const number = String(last + 1).padStart(4, '0');
+        return [
+          {
+            type: 'add',
+            path: `migrations/${number}_{{snakeCase item}}.ts`,
+            templateFile: 'plop-templates/migration.ts.hbs',
+          },
+        ];
+      },
+    });
 
   plop.setGenerator('check', {
     description: 'a readiness check, shown in /health/ready',

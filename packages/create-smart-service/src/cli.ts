@@ -3,7 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import nodePlop from 'node-plop';
 import { CreateError, codes } from './errors.ts';
 import { type Answers, generate } from './generate.ts';
-import { gitInit, install } from './steps.ts';
+import { detectPackageManager, type PackageManager } from './package-manager.ts';
+import { gitInit, install, versionOf } from './steps.ts';
 import { targetDir, validateName } from './validate.ts';
 import { writeFiles } from './write.ts';
 
@@ -23,7 +24,7 @@ interface Flags {
   redis?: boolean;
   install: boolean;
   git: boolean;
-  packageManager: 'pnpm' | 'npm';
+  packageManager?: PackageManager;
   localPackages?: string;
   yes?: boolean;
 }
@@ -42,9 +43,10 @@ function program(): Command {
     .option('--no-install', 'do not install dependencies')
     .option('--no-git', 'do not create a git repository')
     .addOption(
-      new Option('--package-manager <pm>', 'the package manager for the service')
-        .choices(['pnpm', 'npm'])
-        .default('pnpm'),
+      new Option(
+        '--package-manager <pm>',
+        'the package manager for the service (default: the one running this command, else npm)',
+      ).choices(['pnpm', 'npm']),
     )
     .option(
       '--local-packages <path>',
@@ -130,9 +132,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     name = chosen.name;
     // Checked again: the name may come from a prompt, and the folder may have appeared meanwhile.
     const target = targetDir(validateName(name), flags.dir, io.cwd);
+    const detected = detectPackageManager(io.env.npm_config_user_agent);
+    if (detected.note && !flags.packageManager) io.stderr.write(`create-smart-service: note: ${detected.note}\n`);
+    const packageManager = flags.packageManager ?? detected.name;
     const answers: Answers = {
       ...chosen,
-      packageManager: flags.packageManager,
+      packageManager,
+      packageManagerVersion:
+        detected.name === packageManager && detected.version ? detected.version : await versionOf(packageManager),
       localPackages: flags.localPackages ?? io.env.SMART_SERVICE_PACKAGES,
     };
     const files = await generate(answers);
@@ -141,6 +148,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       `created ${name} in ${target} (${files.length} files${answers.db ? ', database' : ''}${answers.redis ? ', Redis' : ''})`,
     );
 
+    // The install first, so the first commit holds the lockfile it writes.
+    let installFailure: unknown;
+    if (flags.install) {
+      try {
+        await install(target, packageManager, { stream: io.stderr });
+      } catch (err) {
+        installFailure = err; // the files are still committed below
+      }
+    }
     if (flags.git) {
       try {
         await gitInit(target);
@@ -149,19 +165,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         fail(err); // the service is still usable without it
       }
     }
+    if (installFailure !== undefined) return fail(installFailure);
     const where = relative(io.cwd, target) || '.';
-    const run = flags.packageManager === 'pnpm' ? 'pnpm' : 'npm run';
-    if (flags.install) {
-      try {
-        await install(target, flags.packageManager, { stream: io.stderr });
-      } catch (err) {
-        return fail(err);
-      }
-    }
+    const run = packageManager === 'pnpm' ? 'pnpm' : 'npm run';
     say('\nnext:');
     say(`  cd ${where}`);
-    if (!flags.install) say(`  ${flags.packageManager} install`);
-    say(`  ${run} dev     # realm local, restarts on change, pretty logs`);
+    if (!flags.install) say(`  ${packageManager} install`);
+    say(`  ${run} dev     # smart dev: the service and its own Atlas, realm local, restarts on change`);
     say(`  ${run} test    # the service's tests`);
     return 0;
   } catch (err) {

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import nodePlop from 'node-plop';
 import { CreateError, codes } from './errors.ts';
+import type { PackageManager } from './package-manager.ts';
+import { lockfileOf } from './steps.ts';
 
 /** What the generator is asked for. */
 export interface Answers {
@@ -12,7 +14,13 @@ export interface Answers {
   readonly db: boolean;
   /** With Redis (`app.redis`). */
   readonly redis: boolean;
-  readonly packageManager: 'pnpm' | 'npm';
+  readonly packageManager: PackageManager;
+  /**
+   * The package manager's version, when known (the one that ran the
+   * command): pnpm's becomes the service's `packageManager` field, which CI
+   * and the Dockerfile install.
+   */
+  readonly packageManagerVersion?: string | undefined;
   /**
    * A checkout of the smart-service repository: dependencies point at its
    * packages (`link:` for pnpm, `file:` for npm) instead of the registry.
@@ -39,14 +47,31 @@ export const TEMPLATE_DIR = import.meta.filename.endsWith('.ts')
   : resolve(import.meta.dirname, '..', '..', 'templates', 'service');
 
 // npm drops dotfiles such as .gitignore from published packages: templates keep them as _name.
-const DOTFILES = new Set(['_gitignore', '_dockerignore', '_env.example']);
+const DOTFILES = new Set(['_gitignore', '_dockerignore', '_env.example', '_github']);
 // Files only a service with a database gets.
-const DB_ONLY = [/^migrations\//, /^test\/db\.test\.ts/, /^test\/global-setup\.ts/];
-const REDIS_ONLY = [/^test\/redis\.test\.ts/];
+const DB_ONLY = [/^migrations\//, /^test\/db\.test\.ts/, /^test\/global-setup\.ts/, /^plop-templates\/migration\./];
+const REDIS_ONLY = [/^test\/redis\.test\.ts/, /^test\/redis-reachable\.ts/];
 // The service's own plopfile and plop templates are copied as they are: they are rendered later, by the service's plop.
 const RAW = /^(plop-templates\/|plopfile\.js$)/;
 
-const SMART_SERVICE_VERSION = '^0.1.0';
+/**
+ * create-smart-service's own version, read from its package.json (found
+ * walking up from this file: `src/` in the workspace, `dist/src/` when
+ * installed). The framework's packages are released together with it, so a
+ * new service depends on `^<this version>` of each.
+ *
+ * @example
+ * ownVersion(); // '0.1.0'
+ */
+export function ownVersion(from: string = import.meta.dirname): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'create-smart-service' && pkg.version) return pkg.version;
+  }
+  throw new CreateError(codes.templateMissing, `no package.json of create-smart-service above ${from}`);
+}
 
 async function listTemplates(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -59,13 +84,14 @@ async function listTemplates(dir: string): Promise<string[]> {
 function outputPath(templatePath: string): string {
   const parts = templatePath.split('/');
   const file = parts.pop() as string;
-  const last = file.endsWith('.hbs') ? file.slice(0, -'.hbs'.length) : file;
-  return [...parts, DOTFILES.has(last) ? `.${last.slice(1)}` : last].join('/');
+  return [...parts, file.endsWith('.hbs') ? file.slice(0, -'.hbs'.length) : file]
+    .map((part) => (DOTFILES.has(part) ? `.${part.slice(1)}` : part))
+    .join('/');
 }
 
 /** The dependency specifier for one of this repository's packages. */
 function specifier(answers: Answers, packageFolder: string): string {
-  if (!answers.localPackages) return SMART_SERVICE_VERSION;
+  if (!answers.localPackages) return `^${ownVersion()}`;
   const path = resolve(answers.localPackages, 'packages', packageFolder);
   if (!existsSync(join(path, 'package.json'))) {
     throw new CreateError(
@@ -91,15 +117,25 @@ export async function generate(answers: Answers): Promise<GeneratedFile[]> {
   if (!existsSync(TEMPLATE_DIR)) throw new CreateError(codes.templateMissing, `no templates at ${TEMPLATE_DIR}`);
   const plop = await nodePlop();
   plop.setHelper('eq', (a: unknown, b: unknown) => a === b);
+  // Handlebars passes its options object last.
+  plop.setHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   const folder = answers.name.replace(/^@[^/]+\//, '');
+  const pnpm = answers.packageManager === 'pnpm';
   const data = {
     ...answers,
     folder,
+    pnpm,
+    // smart dev runs the service next to an embedded Atlas from smart-atlas.
     smartServiceSpec: specifier(answers, 'smart-service'),
-    run: answers.packageManager === 'pnpm' ? 'pnpm' : 'npm run',
-    exec: answers.packageManager === 'pnpm' ? 'pnpm exec' : 'npx',
-    install: answers.packageManager === 'pnpm' ? 'pnpm install' : 'npm install',
-    lockfile: answers.packageManager === 'pnpm' ? 'pnpm-lock.yaml' : 'package-lock.json',
+    smartAtlasSpec: specifier(answers, 'atlas'),
+    packageManagerField: pnpm && answers.packageManagerVersion ? `pnpm@${answers.packageManagerVersion}` : undefined,
+    pnpmVersion: answers.packageManagerVersion ?? 'latest',
+    containers: answers.db || answers.redis,
+    run: pnpm ? 'pnpm' : 'npm run',
+    exec: pnpm ? 'pnpm exec' : 'npx',
+    install: pnpm ? 'pnpm install' : 'npm install',
+    ciInstall: pnpm ? 'pnpm install --frozen-lockfile' : 'npm ci',
+    lockfile: lockfileOf(answers.packageManager),
   };
   const files: GeneratedFile[] = [];
   for (const template of await listTemplates(TEMPLATE_DIR)) {

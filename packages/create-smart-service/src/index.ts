@@ -7,7 +7,8 @@
  */
 export { type Io, main } from './cli.ts';
 export { CreateError, type CreateErrorCode, codes } from './errors.ts';
-export { type Answers, type GeneratedFile, generate, TEMPLATE_DIR } from './generate.ts';
-export { gitInit, install } from './steps.ts';
+export { type Answers, type GeneratedFile, generate, ownVersion, TEMPLATE_DIR } from './generate.ts';
+export { type DetectedPackageManager, detectPackageManager, type PackageManager } from './package-manager.ts';
+export { gitInit, install, lockfileOf, versionOf } from './steps.ts';
 export { targetDir, validateName } from './validate.ts';
 export { writeFiles } from './write.ts';

@@ -1,5 +1,10 @@
 import { spawn } from 'node:child_process';
 import { CreateError, codes } from './errors.ts';
+import type { PackageManager } from './package-manager.ts';
+
+/** The lockfile a package manager writes. */
+export const lockfileOf = (packageManager: PackageManager) =>
+  packageManager === 'pnpm' ? 'pnpm-lock.yaml' : 'package-lock.json';
 
 /** Where progress goes: a terminal gets a spinner, anything else a line every 10 s. */
 export interface Progress {
@@ -29,7 +34,8 @@ function run(command: string, args: readonly string[], cwd: string, env?: NodeJS
 const git = (args: readonly string[], cwd: string) => run('git', args, cwd);
 
 /**
- * `git init` and a first commit of everything generated. Uses the user's git
+ * `git init` and a first commit of everything generated, the lockfile
+ * included when the install ran first (the CLI's order). Uses the user's git
  * identity; when there is none, commits as "create-smart-service" for this
  * one commit, without touching any git config.
  *
@@ -49,6 +55,19 @@ export async function gitInit(dir: string): Promise<void> {
 }
 
 /**
+ * The version of a package manager on the PATH (`pnpm --version`), or
+ * undefined when it does not run.
+ *
+ * @example
+ * await versionOf('pnpm'); // '12.21.0'
+ */
+export async function versionOf(packageManager: PackageManager): Promise<string | undefined> {
+  const ran = await run(packageManager, ['--version'], process.cwd());
+  const version = ran.output.trim();
+  return ran.code === 0 && /^\d+\.\d+\.\d+\S*$/.test(version) ? version : undefined;
+}
+
+/**
  * Installs the dependencies with `pnpm install` or `npm install`, showing
  * progress while it runs. A failure says how to finish by hand; the files
  * stay where they are.
@@ -56,7 +75,7 @@ export async function gitInit(dir: string): Promise<void> {
  * @example
  * await install('/home/ann/orders', 'pnpm', { stream: process.stderr });
  */
-export async function install(dir: string, packageManager: 'pnpm' | 'npm', progress: Progress): Promise<void> {
+export async function install(dir: string, packageManager: PackageManager, progress: Progress): Promise<void> {
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 1000);
   const tty = progress.stream.isTTY === true;
@@ -83,7 +102,7 @@ export async function install(dir: string, packageManager: 'pnpm' | 'npm', progr
     throw new CreateError(
       codes.installFailed,
       `${packageManager} install failed after ${seconds()} s; the service's files are in place. ` +
-        `Finish by hand: cd ${dir} && ${packageManager} install\n${tail}`,
+        `Finish by hand: cd ${dir} && ${packageManager} install (then commit ${lockfileOf(packageManager)})\n${tail}`,
     );
   }
   progress.stream.write(`installed dependencies with ${packageManager} in ${seconds()} s\n`);
