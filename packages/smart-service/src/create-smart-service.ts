@@ -15,6 +15,7 @@ import {
   type Secret,
   type SmartConfig,
 } from 'smart-config';
+import { isServiceName, SERVICE_NAME_PATTERN } from 'smart-protocol';
 import { trackApp } from './context.ts';
 import { FeatureDisabledError, InvalidServiceOptionError, MissingSettingError } from './errors.ts';
 import { createLogger } from './logger.ts';
@@ -96,8 +97,6 @@ declare module 'fastify' {
   }
 }
 
-const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-
 // A service secret's value; a service may also give it as a plain default (a local URL).
 function revealed(value: Secret<string> | string | undefined): string | undefined {
   return isSecret(value) ? (value.reveal() as string) : value;
@@ -151,8 +150,8 @@ function redisOptions(config: ServiceConfig, realm: string, wanted: boolean | un
 export async function createSmartService<Def extends ConfigDefinition | undefined = undefined>(
   options: SmartServiceOptions<Def>,
 ): Promise<SmartService<SmartServiceConfig<Def>>> {
-  if (!options || typeof options.name !== 'string' || !NAME_PATTERN.test(options.name)) {
-    throw new InvalidServiceOptionError(`name must be a kebab-case service name matching ${NAME_PATTERN}`);
+  if (!options || !isServiceName(options.name)) {
+    throw new InvalidServiceOptionError(`name must be a kebab-case service name matching ${SERVICE_NAME_PATTERN}`);
   }
   const { name } = options;
   const version = options.version ?? '0.0.0';

@@ -3,116 +3,99 @@
  * in the README (a test checks it). `statusCode` is what a request that
  * meets the error is answered with.
  */
+import { CodedError, type CodedErrorOptions, createError } from 'smart-protocol';
 
-/** How a `SmartServiceError` is answered, beyond its status and code. */
-export interface SmartServiceErrorOptions extends ErrorOptions {
-  /** Response headers the problem answer carries (`WWW-Authenticate`, `Retry-After`); never its content type. */
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Extension members of the problem+json body (shown whenever the detail is). */
-  readonly problem?: Readonly<Record<string, unknown>>;
-  /** False for an expected refusal that is not this service's bug: not logged as a failure, not sent to Bugsnag. */
-  readonly report?: boolean;
-  /** Show the detail (and `problem`) in every realm, also for a 5xx. Default: only below 500. */
-  readonly expose?: boolean;
-}
+/**
+ * How a `SmartServiceError` is answered, beyond its status and code:
+ * `headers`, `problem` members, `report`, `expose` (and `cause`).
+ */
+export type SmartServiceErrorOptions = CodedErrorOptions;
 
 /**
  * Base class of every smart-service error, and the error a service throws
  * to answer with a problem of its own: the status, a code its callers can
- * match (`RemoteError.remoteCode` on their side) and the detail.
+ * match (`RemoteError.remoteCode` on their side) and the detail. A service
+ * makes its own coded errors with smart-protocol's `createError`, with this
+ * class as their `base`.
  *
  * @example
  * if (err instanceof SmartServiceError && err.code === 'SMART_SERVICE_NO_APP') ...
  * throw new SmartServiceError('ORDERS_NOT_FOUND', 404, `no order ${id}`);
  * throw new SmartServiceError('ORDERS_LOGIN', 401, 'log in first', { headers: { 'www-authenticate': 'Basic' } });
  */
-export class SmartServiceError extends Error {
-  readonly code: string;
-  readonly statusCode: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly problem?: Readonly<Record<string, unknown>>;
-  readonly report?: boolean;
-  readonly expose?: boolean;
+export class SmartServiceError extends CodedError {}
 
-  constructor(code: string, statusCode: number, message: string, options: SmartServiceErrorOptions = {}) {
-    const { headers, problem, report, expose, ...errorOptions } = options;
-    super(message, errorOptions);
-    this.name = new.target.name;
-    this.code = code;
-    this.statusCode = statusCode;
-    if (headers) this.headers = headers;
-    if (problem) this.problem = problem;
-    if (report !== undefined) this.report = report;
-    if (expose !== undefined) this.expose = expose;
-  }
-}
+const base = SmartServiceError;
 
 /** `currentApp()` was called outside a request with zero or several apps alive. */
-export class NoCurrentAppError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_NO_APP';
-  constructor(reason: string) {
-    super(NoCurrentAppError.code, 500, `currentApp() has no app to return: ${reason}`);
-  }
-}
+export class NoCurrentAppError extends createError(
+  'SMART_SERVICE_NO_APP',
+  500,
+  (reason: string) => `currentApp() has no app to return: ${reason}`,
+  { base },
+) {}
 
 /** `currentRequest()` was called outside a request. */
-export class NoCurrentRequestError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_NO_REQUEST';
-  constructor() {
-    super(NoCurrentRequestError.code, 500, 'currentRequest() was called outside a request');
-  }
-}
+export class NoCurrentRequestError extends createError(
+  'SMART_SERVICE_NO_REQUEST',
+  500,
+  'currentRequest() was called outside a request',
+  { base },
+) {}
 
 /** `app.db` or `app.redis` was used, but the service does not have it. */
-export class FeatureDisabledError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_FEATURE_DISABLED';
-  constructor(feature: 'db' | 'redis') {
-    super(
-      FeatureDisabledError.code,
-      500,
-      `app.${feature} is not configured: pass { ${feature}: true } to createSmartService or set ${feature}.url (SMART_${feature.toUpperCase()}__URL)`,
-    );
-  }
-}
+export class FeatureDisabledError extends createError(
+  'SMART_SERVICE_FEATURE_DISABLED',
+  500,
+  (feature: 'db' | 'redis') =>
+    `app.${feature} is not configured: pass { ${feature}: true } to createSmartService or set ${feature}.url (SMART_${feature.toUpperCase()}__URL)`,
+  { base },
+) {}
 
 /** A required setting is missing outside realm `local`, where there is no fallback. */
-export class MissingSettingError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_SETTING_MISSING';
+export class MissingSettingError extends createError(
+  'SMART_SERVICE_SETTING_MISSING',
+  500,
+  (key: string, envVar: string, why: string) => `${key} is required (${why}): set ${envVar} or give it through Atlas`,
+  { base },
+) {
   readonly key: string;
   constructor(key: string, envVar: string, why: string) {
-    super(MissingSettingError.code, 500, `${key} is required (${why}): set ${envVar} or give it through Atlas`);
+    super(key, envVar, why);
     this.key = key;
   }
 }
 
 /** `createSmartService` was given a bad option. */
-export class InvalidServiceOptionError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_INVALID_OPTION';
-  constructor(message: string) {
-    super(InvalidServiceOptionError.code, 500, `Invalid createSmartService option: ${message}`);
-  }
-}
+export class InvalidServiceOptionError extends createError(
+  'SMART_SERVICE_INVALID_OPTION',
+  500,
+  (message: string) => `Invalid createSmartService option: ${message}`,
+  { base },
+) {}
 
-/** The caller's deadline passed before the handler could start: the handler never runs. */
-export class DeadlinePassedError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_DEADLINE_PASSED';
-  constructor(late: number) {
-    // The caller should see why, in every realm; not this service's bug, so not reported.
-    super(DeadlinePassedError.code, 504, `the caller's deadline passed ${late} ms ago: the request was not handled`, {
-      expose: true,
-      report: false,
-    });
-  }
-}
+/**
+ * The caller's deadline passed before the handler could start: the handler
+ * never runs. The caller should see why, in every realm; not this service's
+ * bug, so not reported.
+ */
+export class DeadlinePassedError extends createError(
+  'SMART_SERVICE_DEADLINE_PASSED',
+  504,
+  (late: number) => `the caller's deadline passed ${late} ms ago: the request was not handled`,
+  { base, expose: true, report: false },
+) {}
 
 /** Migrations failed; `cause` holds the database's error. */
-export class MigrationError extends SmartServiceError {
-  static readonly code = 'SMART_SERVICE_MIGRATION_FAILED';
+export class MigrationError extends createError(
+  'SMART_SERVICE_MIGRATION_FAILED',
+  500,
+  (migration: string | undefined, cause: unknown) =>
+    `${migration ? `migration ${migration}` : 'migrations'} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+  { base },
+) {
   constructor(migration: string | undefined, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(MigrationError.code, 500, `${migration ? `migration ${migration}` : 'migrations'} failed: ${reason}`, {
-      cause,
-    });
+    super(migration, cause, { cause });
   }
 }
 

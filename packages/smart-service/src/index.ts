@@ -9,6 +9,8 @@
  * await app.start();
  */
 export { defineConfig, type InferConfig, isSecret, type Secret, secret } from 'smart-config';
+// The wire facts a service's own code needs, from the one place they are defined.
+export { PROBLEM_CONTENT_TYPE, type Problem, REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from 'smart-protocol';
 export { loadApp, migrateCommand } from './cli.ts';
 export { currentApp, currentRequest, maybeCurrentRequest } from './context.ts';
 export {
@@ -32,9 +34,8 @@ export {
   SmartServiceError,
   type SmartServiceErrorOptions,
 } from './errors.ts';
+export type {} from './fastify-types.ts';
 export { migrate, migratorFor } from './migrations.ts';
 export type { Database } from './plugins/db.ts';
 export type { CheckResult, HealthCheckFn, HealthCheckOptions, ReadinessReport } from './plugins/health.ts';
-export { PROBLEM_CONTENT_TYPE, type Problem } from './plugins/problem-errors.ts';
-export { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './plugins/request-context.ts';
 export { type ServiceConfig, serviceSchema } from './service-config.ts';

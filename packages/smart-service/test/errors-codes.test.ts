@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { undocumentedCodes } from 'smart-protocol/testing';
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.ts';
 import { build } from './helper.ts';
@@ -6,11 +7,7 @@ import { build } from './helper.ts';
 describe('error codes', () => {
   it('are unique, prefixed SMART_SERVICE_, and each is documented in the README', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(new Set(api.errorCodes).size).toBe(api.errorCodes.length);
-    for (const code of api.errorCodes) {
-      expect(code).toMatch(/^SMART_SERVICE_[A-Z_]+$/);
-      expect(readme).toContain(`\`${code}\``);
-    }
+    expect(undocumentedCodes({ codes: api.errorCodes, readme, prefix: 'SMART_SERVICE_' })).toEqual([]);
   });
 
   it('app.db and app.redis say how to enable them in a service that has none', async () => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { glob, readdir, readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { SERVICE_NAME_PATTERN } from 'smart-protocol';
 import { z } from 'zod';
 import { DevError, devErrorCodes } from '../errors.ts';
 
@@ -19,7 +20,7 @@ export interface ServiceSpec {
 export const MANIFEST = 'smart-dev.json';
 export const DEFAULT_ENTRY = 'src/server.ts';
 // The same rule as createSmartService's `name`, so a service is found in Atlas under its folder's name.
-const NAME = /^[a-z][a-z0-9-]*$/;
+const NAME = SERVICE_NAME_PATTERN;
 
 const longForm = z.strictObject({
   dir: z.string().min(1),
@@ -99,7 +100,8 @@ async function workspaceDirs(root: string): Promise<string[]> {
 // A package.json name without its scope, when Atlas accepts it.
 function packageName(dir: string): string | undefined {
   try {
-    const name = String((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name);
+    const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+    if (typeof name !== 'string') return undefined; // String(undefined) would be the name 'undefined'
     const bare = name.replace(/^@[^/]+\//, '');
     return NAME.test(bare) ? bare : undefined;
   } catch {

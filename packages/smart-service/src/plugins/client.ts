@@ -12,6 +12,7 @@ import {
   type SmartClient,
 } from 'smart-client';
 import type { Env } from 'smart-config';
+import { TRACEPARENT_HEADER, TRACESTATE_HEADER } from 'smart-protocol';
 import { maybeCurrentRequest } from '../context.ts';
 
 declare module 'fastify' {
@@ -29,8 +30,8 @@ function contextOf(request: FastifyRequest | undefined, service: string): CallCo
   };
   return {
     requestId: request.id,
-    traceparent: header('traceparent'),
-    tracestate: header('tracestate'),
+    traceparent: header(TRACEPARENT_HEADER),
+    tracestate: header(TRACESTATE_HEADER),
     caller: service,
     deadline: request.deadline,
   };

@@ -1,27 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { PROBLEM_CONTENT_TYPE, type Problem, REQUEST_ID_HEADER } from 'smart-protocol';
 import { problemCodes } from '../errors.ts';
 import { pathOf } from './request-context.ts';
-
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
-
-/** An RFC 9457 problem as every smart service answers errors. */
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly code: string;
-  readonly requestId: string;
-  readonly service: string;
-  /** The failing fields of a 400 from schema validation. */
-  readonly errors?: readonly { readonly in: string; readonly field: string; readonly message: string }[];
-  /** Only outside `production`. */
-  readonly stack?: string;
-  /** Anything else a thrown error's `problem` property carries. */
-  readonly [extension: string]: unknown;
-}
 
 interface ProblemErrorOptions {
   readonly service: string;
@@ -42,7 +24,7 @@ type ThrownError = FastifyError & {
 };
 
 // Headers an error may not set: the problem body decides these.
-const OWN_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding', 'x-request-id']);
+const OWN_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding', REQUEST_ID_HEADER]);
 
 function statusOf(err: ThrownError): number {
   const status = err.statusCode ?? err.status;

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { DEADLINE_HEADER } from 'smart-client';
+import { DEADLINE_HEADER, REQUEST_ID_HEADER } from 'smart-protocol';
 import { runInRequest } from '../context.ts';
 import { DeadlinePassedError } from '../errors.ts';
-import { pathOf, REQUEST_ID_HEADER } from './request-context.ts';
+import { pathOf } from './request-context.ts';
 
 /** Told of every finished (or client-aborted, status 499) request. */
 export type RequestObserver = (request: FastifyRequest, status: number, seconds: number) => void;
