@@ -5,6 +5,7 @@ export default defineConfig({
     projects: [
       'packages/*',
       'examples/*',
+      'e2e',
       {
         // Tests that measure time (`*.timing.test.ts`) run in a group of their
         // own, one file at a time, with no other test file running: the rest

@@ -40,7 +40,9 @@ export function freePort(): Promise<number> {
 
 function upstream(): string {
   try {
-    return execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim() || 'https://registry.npmjs.org/';
+    return (
+      execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim() || 'https://registry.npmjs.org/'
+    );
   } catch {
     return 'https://registry.npmjs.org/';
   }

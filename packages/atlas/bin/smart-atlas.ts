@@ -20,8 +20,12 @@ async function print(work: (client: ReturnType<typeof cliClient>) => Promise<str
 program
   .command('serve')
   .description('run Atlas (config from the environment: SMART_DB__URL, SMART_ATLAS__MASTER_KEY, SMART_HTTP__PORT, ...)')
-  .action(async () => {
-    const atlas = await createAtlas();
+  .option(
+    '--data <dir>',
+    'the embedded database folder, when there is no SMART_DB__URL (default SMART_DB__EMBEDDED_DIR, then ./.smart/atlas)',
+  )
+  .action(async (options: { data?: string }) => {
+    const atlas = await createAtlas(options.data ? { dataDir: options.data } : {});
     // A port already taken: close the database and watches, or the process
     // would stay up with nothing listening.
     await atlas.start().catch(async (err: unknown) => {

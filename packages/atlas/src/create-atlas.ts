@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { ConfigSource, Env } from 'smart-config';
 import { createSmartService, defineConfig, type SmartServiceOptions, secret } from 'smart-service';
@@ -44,6 +47,13 @@ export const atlasConfig = defineConfig({
 export interface AtlasOptions {
   readonly realm?: string;
   readonly env?: Env;
+  /**
+   * Where the embedded database (realm local without `db.url`) keeps its
+   * data. Default `SMART_DB__EMBEDDED_DIR`, then `.smart/atlas` under the
+   * working directory: the folder Atlas was started from, never inside the
+   * installed package. One process at a time may use it.
+   */
+  readonly dataDir?: string;
   readonly sources?: readonly ConfigSource[];
   readonly logDestination?: SmartServiceOptions['logDestination'];
 }
@@ -55,7 +65,14 @@ declare module 'fastify' {
   }
 }
 
-const ROOT = new URL('..', import.meta.url).pathname;
+// The package's folder (src/.. in the workspace, dist/.. once published): its migrations are under it.
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const VERSION = (JSON.parse(readFileSync(findManifest(ROOT), 'utf8')) as { version: string }).version;
+
+function findManifest(from: string): string {
+  const here = join(from, 'package.json');
+  return existsSync(here) ? here : join(from, '..', 'package.json');
+}
 
 /**
  * An Atlas server: a smart service (so it has health, metrics, logs and
@@ -68,13 +85,17 @@ const ROOT = new URL('..', import.meta.url).pathname;
  * await atlas.start(); // http://127.0.0.1:4100
  */
 export async function createAtlas(options: AtlasOptions = {}): Promise<FastifyInstance> {
+  const { dataDir, ...serviceOptions } = options;
+  const env = options.env ?? process.env;
   const app = await createSmartService({
     name: 'atlas',
-    version: '0.1.0',
+    version: VERSION,
     config: atlasConfig,
     db: true,
+    // The migrations ship with the package; the data stays where Atlas was started.
     root: ROOT,
-    ...options,
+    ...serviceOptions,
+    env: { ...env, SMART_DB__EMBEDDED_DIR: resolve(dataDir ?? env.SMART_DB__EMBEDDED_DIR ?? '.smart/atlas') },
   });
   const settings = app.config.atlas;
   await app.migrate();
