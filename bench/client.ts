@@ -1,17 +1,22 @@
 // `pnpm bench:client`: (1) throughput and p99 at 50 concurrent requests against
 // a bare node:http upstream for raw undici, global fetch and smart-client
 // (service:// resolution, retries on, no failures), alternated, with ratios;
-// (2) tail latency: three upstream instances, one answering 5% of requests
-// after 1 s; p50/p99 and extra upstream load with hedging off and on, for
-// both balancers, at a fixed arrival rate.
+// (2) the ablation: the same client with each of its layers left out in turn,
+// alternated, and what each layer costs per call (client CPU and wall time);
+// (3) tail latency: three upstream instances, healthy, then one answering 5%
+// of requests after 1 s; p50/p99 and extra upstream load with hedging off and
+// on, for both balancers, at a fixed arrival rate.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createClient, staticResolver } from 'smart-client';
+import { type ClientOptions, createClient, type Layer, staticResolver } from 'smart-client';
 import { Pool } from 'undici';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_DURATION ?? 4);
+const ABLATION_ROUNDS = Number(process.env.BENCH_ABLATION_ROUNDS ?? 5);
+const ABLATION_SECONDS = Number(process.env.BENCH_ABLATION_DURATION ?? 2);
+const TARGET = 0.92;
 const CONCURRENCY = 50;
 const pin = availableParallelism() >= 2;
 // The load (this process, every thread) on core 0, the upstreams on core 1.
@@ -37,9 +42,10 @@ async function upstream(env: Record<string, string> = {}) {
   return { url: `http://127.0.0.1:${port}`, served };
 }
 
-/** Runs `call` from CONCURRENCY loops for `seconds`; returns req/s and latency percentiles (ms). */
+/** Runs `call` from CONCURRENCY loops for `seconds`; returns req/s, latency percentiles (ms) and this process's CPU µs per call. */
 async function load(call: () => Promise<unknown>, seconds: number) {
   const latencies: number[] = [];
+  const cpu = process.cpuUsage();
   const until = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -50,102 +56,237 @@ async function load(call: () => Promise<unknown>, seconds: number) {
       }
     }),
   );
+  const used = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);
   const at = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] as number;
-  return { rps: latencies.length / seconds, p50: at(50), p99: at(99), count: latencies.length };
+  const cpuPerCall = (used.user + used.system) / latencies.length;
+  return { rps: latencies.length / seconds, p50: at(50), p99: at(99), count: latencies.length, cpuPerCall };
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
+// BENCH_PARTS picks the parts to run (default all three).
+const parts = new Set((process.env.BENCH_PARTS ?? 'throughput,ablation,tail').split(','));
 // 1. Throughput.
 const one = await upstream();
-const pool = new Pool(one.url, { connections: 128 });
-const smart = createClient({ resolver: staticResolver({ upstream: [one.url] }), realm: 'bench' });
-const contenders: [string, () => Promise<unknown>][] = [
-  ['undici Pool.request', async () => (await pool.request({ path: '/', method: 'GET' })).body.json()],
-  ['global fetch', async () => (await fetch(`${one.url}/`)).json()],
-  ['smart-client get', () => smart.get('service://upstream/')],
-];
-for (const [, call] of contenders) await load(call, 1); // warm-up
-const rounds: Record<string, { rps: number; p99: number }[]> = {};
-for (let round = 0; round < ROUNDS; round++) {
-  for (let i = 0; i < contenders.length; i++) {
-    const [name, call] = contenders[(i + round) % contenders.length] as [string, () => Promise<unknown>];
-    const result = await load(call, SECONDS);
-    rounds[name] ??= [];
-    rounds[name].push(result);
-  }
-}
-console.log(
-  `client bench: ${ROUNDS} rounds x ${SECONDS} s, ${CONCURRENCY} concurrent, upstream node:http${pin ? ' on core 1, clients on core 0' : ''}\n`,
-);
-console.log(`${'client'.padEnd(22)}${'req/s'.padStart(10)}${'p99 ms'.padStart(10)}`);
-for (const [name] of contenders) {
-  const r = rounds[name] as { rps: number; p99: number }[];
-  console.log(
-    `${name.padEnd(22)}${String(Math.round(median(r.map((x) => x.rps)))).padStart(10)}${median(r.map((x) => x.p99))
-      .toFixed(1)
-      .padStart(10)}`,
-  );
-}
-const ratio = (a: string, b: string) =>
-  median((rounds[a] ?? []).map((x, i) => x.rps / ((rounds[b] ?? [])[i]?.rps ?? 1)));
-const vsUndici = ratio('smart-client get', 'undici Pool.request');
-console.log(`\nsmart-client / undici: ${vsUndici.toFixed(2)}  target >= 0.9: ${vsUndici >= 0.9 ? 'met' : 'NOT met'}`);
-console.log(`global fetch / undici: ${ratio('global fetch', 'undici Pool.request').toFixed(2)}`);
-await pool.close();
-await smart.close();
-
-// 2. Tail latency: three instances, one slow 5% of the time. Open loop (a
-// fixed arrival rate, latency counted from when a call was due), so a slow
-// answer cannot hold back the calls behind it and hide in the percentiles.
-const RATE = Number(process.env.BENCH_TAIL_RATE ?? 2_000);
-async function openLoop(call: () => Promise<unknown>, seconds: number) {
-  const latencies: number[] = [];
-  const calls: Promise<void>[] = [];
-  const start = performance.now();
-  for (let sent = 0; performance.now() - start < seconds * 1000; ) {
-    const due = Math.floor(((performance.now() - start) / 1000) * RATE);
-    for (; sent < due; sent++) {
-      const dueAt = start + (sent / RATE) * 1000;
-      calls.push(call().then(() => void latencies.push(performance.now() - dueAt)));
+if (parts.has('throughput')) {
+  const pool = new Pool(one.url, { connections: 128 });
+  const smart = createClient({ resolver: staticResolver({ upstream: [one.url] }), realm: 'bench' });
+  const contenders: [string, () => Promise<unknown>][] = [
+    ['undici Pool.request', async () => (await pool.request({ path: '/', method: 'GET' })).body.json()],
+    ['global fetch', async () => (await fetch(`${one.url}/`)).json()],
+    ['smart-client get', () => smart.get('service://upstream/')],
+  ];
+  for (const [, call] of contenders) await load(call, 1); // warm-up
+  const rounds: Record<string, { rps: number; p99: number }[]> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const [name, call] = contenders[(i + round) % contenders.length] as [string, () => Promise<unknown>];
+      const result = await load(call, SECONDS);
+      rounds[name] ??= [];
+      rounds[name].push(result);
     }
-    await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  await Promise.all(calls);
-  latencies.sort((a, b) => a - b);
-  const at = (p: number) => latencies[Math.floor((p / 100) * latencies.length)] as number;
-  return { p50: at(50), p99: at(99), p999: at(99.9), count: latencies.length };
-}
-const fast1 = await upstream();
-const fast2 = await upstream();
-const flaky = await upstream({ SLOW_PERCENT: '5', SLOW_MS: '1000' });
-const served = async () => (await fast1.served()) + (await fast2.served()) + (await flaky.served());
-const resolver = staticResolver({ api: [fast1.url, fast2.url, flaky.url] });
-console.log(`\ntail latency: 3 instances, one answers 5% of its requests after 1 s; ${RATE} calls/s, open loop`);
-console.log(
-  `${'balancing, hedging'.padEnd(26)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'hedged'.padStart(8)}${'extra load'.padStart(12)}`,
-);
-for (const balancing of ['p2c', 'round-robin'] as const) {
-  for (const hedge of [false, true]) {
-    let hedges = 0;
-    const client = createClient({
-      resolver,
-      realm: 'bench',
-      balancing,
-      events: { onHedge: () => hedges++ },
-      ...(hedge ? { hedge: { percentile: 95 } } : {}),
-    });
-    await openLoop(() => client.get('service://api/'), 1); // warm-up, and latencies for the percentile
-    hedges = 0;
-    const before = await served();
-    const r = await openLoop(() => client.get('service://api/'), SECONDS);
-    const extra = ((await served()) - before) / r.count - 1;
-    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  console.log(
+    `client bench: ${ROUNDS} rounds x ${SECONDS} s, ${CONCURRENCY} concurrent, upstream node:http${pin ? ' on core 1, clients on core 0' : ''}\n`,
+  );
+  console.log(`${'client'.padEnd(22)}${'req/s'.padStart(10)}${'p99 ms'.padStart(10)}`);
+  for (const [name] of contenders) {
+    const r = rounds[name] as { rps: number; p99: number }[];
     console.log(
-      `${`${balancing}, ${hedge ? 'hedging at p95' : 'no hedging'}`.padEnd(26)}${r.p50.toFixed(1).padStart(8)}${r.p99.toFixed(1).padStart(9)}${r.p999.toFixed(1).padStart(10)}${pct(hedges / r.count).padStart(8)}${pct(extra).padStart(12)}`,
+      `${name.padEnd(22)}${String(Math.round(median(r.map((x) => x.rps)))).padStart(10)}${median(r.map((x) => x.p99))
+        .toFixed(1)
+        .padStart(10)}`,
     );
-    await client.close();
   }
+  const ratio = (a: string, b: string) =>
+    median((rounds[a] ?? []).map((x, i) => x.rps / ((rounds[b] ?? [])[i]?.rps ?? 1)));
+  const vsUndici = ratio('smart-client get', 'undici Pool.request');
+  const perRound = (rounds['smart-client get'] ?? []).map(
+    (x, i) => x.rps / ((rounds['undici Pool.request'] ?? [])[i]?.rps ?? 1),
+  );
+  console.log(
+    `\nsmart-client / undici: ${vsUndici.toFixed(2)} (rounds ${perRound.map((x) => x.toFixed(2)).join(', ')})  target >= ${TARGET}: ${vsUndici >= TARGET ? 'met' : 'NOT met'}`,
+  );
+  console.log(`global fetch / undici: ${ratio('global fetch', 'undici Pool.request').toFixed(2)}`);
+  await pool.close();
+  await smart.close();
+}
+
+if (parts.has('ablation')) {
+  // 2. Ablation: the composed client with each layer left out in turn (resolve
+  // and balance together: without them a service:// call has nowhere to go, so
+  // a one-line layer pins the upstream's origin instead). Alternated like the
+  // contenders above; a layer's cost is what the full client spends per call
+  // beyond the client without it: client CPU µs per call (this process only,
+  // the upstream runs elsewhere: steadier than wall time on a shared machine),
+  // its share of the full client's, and wall µs per call (1e6 / req/s: the
+  // event loop's time per call, which is what limits throughput).
+  const pinned: Layer = function pinned(next) {
+    return (attempt) => {
+      attempt.origin = one.url;
+      return next(attempt);
+    };
+  };
+  const variants: [string, ClientOptions['layers']][] = [
+    ['all layers', undefined],
+    ['- outcome', (layers) => layers.filter((l) => l.name !== 'outcome')],
+    ['- deadline', (layers) => layers.filter((l) => l.name !== 'deadline')],
+    ['- propagation', (layers) => layers.filter((l) => l.name !== 'propagation')],
+    ['- retry', (layers) => layers.filter((l) => l.name !== 'retry')],
+    ['- hedge', (layers) => layers.filter((l) => l.name !== 'hedge')],
+    ['- eject', (layers) => layers.filter((l) => l.name !== 'eject')],
+    ['- resolve, balance', (layers) => [...layers.filter((l) => l.name !== 'resolve' && l.name !== 'balance'), pinned]],
+  ];
+  const ablationPool = new Pool(one.url, { connections: 128 });
+  const ablation: [string, () => Promise<unknown>, () => Promise<void>][] = [
+    [
+      'undici Pool.request',
+      async () => (await ablationPool.request({ path: '/', method: 'GET' })).body.json(),
+      () => ablationPool.close(),
+    ],
+    ...variants.map(([name, layers]): [string, () => Promise<unknown>, () => Promise<void>] => {
+      const client = createClient({
+        resolver: staticResolver({ upstream: [one.url] }),
+        realm: 'bench',
+        ...(layers ? { layers } : {}),
+      });
+      return [name, () => client.get('service://upstream/'), () => client.close()];
+    }),
+  ];
+  for (const [, call] of ablation) await load(call, 0.5); // warm-up
+  const measured: Record<string, { rps: number; cpuPerCall: number }[]> = {};
+  for (let round = 0; round < ABLATION_ROUNDS; round++) {
+    for (let i = 0; i < ablation.length; i++) {
+      const [name, call] = ablation[(i + round) % ablation.length] as [string, () => Promise<unknown>, unknown];
+      const result = await load(call, ABLATION_SECONDS);
+      measured[name] ??= [];
+      measured[name].push(result);
+    }
+  }
+  const wallUs = (name: string) => median((measured[name] ?? []).map((x) => 1e6 / x.rps));
+  const cpuUs = (name: string) => median((measured[name] ?? []).map((x) => x.cpuPerCall));
+  // The spread of the full client's figures over the rounds: costs smaller than this are noise.
+  const spread = (values: number[]) => Math.max(...values) - Math.min(...values);
+  const full = measured['all layers'] ?? [];
+  console.log(
+    `\nablation: ${ABLATION_ROUNDS} rounds x ${ABLATION_SECONDS} s each; a layer's cost = all layers - without it (median of rounds)`,
+  );
+  console.log(
+    `${'client'.padEnd(22)}${'req/s'.padStart(9)}${'cpu µs/call'.padStart(13)}${'layer cpu µs'.padStart(14)}${'share'.padStart(8)}${'layer wall µs'.padStart(15)}`,
+  );
+  for (const [name] of ablation) {
+    const rps = median((measured[name] ?? []).map((x) => x.rps));
+    const layer = name.startsWith('- ');
+    const cost = cpuUs('all layers') - cpuUs(name);
+    console.log(
+      `${name.padEnd(22)}${String(Math.round(rps)).padStart(9)}${cpuUs(name).toFixed(1).padStart(13)}${(layer ? cost.toFixed(2) : '').padStart(14)}${(layer ? `${((cost / cpuUs('all layers')) * 100).toFixed(1)}%` : '').padStart(8)}${(layer ? (wallUs('all layers') - wallUs(name)).toFixed(2) : '').padStart(15)}`,
+    );
+  }
+  console.log(
+    `noise: all layers' cpu µs/call spans ${spread(full.map((x) => x.cpuPerCall)).toFixed(2)} over the rounds, wall µs/call ${spread(full.map((x) => 1e6 / x.rps)).toFixed(2)}`,
+  );
+  console.log(
+    `all layers / undici over these rounds: ${median(full.map((x, i) => x.rps / ((measured['undici Pool.request'] ?? [])[i]?.rps ?? 1))).toFixed(2)}`,
+  );
+  for (const [, , close] of ablation) await close();
+}
+
+if (parts.has('tail')) {
+  // 3. Tail latency: three instances, healthy, then one slow 5% of the time. Open loop (a
+  // fixed arrival rate, latency counted from when a call was due), so a slow
+  // answer cannot hold back the calls behind it and hide in the percentiles.
+  const RATE = Number(process.env.BENCH_TAIL_RATE ?? 2_000);
+  async function openLoop(call: () => Promise<unknown>, seconds: number) {
+    const latencies: number[] = [];
+    const calls: Promise<void>[] = [];
+    const start = performance.now();
+    for (let sent = 0; performance.now() - start < seconds * 1000; ) {
+      const due = Math.floor(((performance.now() - start) / 1000) * RATE);
+      for (; sent < due; sent++) {
+        const dueAt = start + (sent / RATE) * 1000;
+        calls.push(call().then(() => void latencies.push(performance.now() - dueAt)));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(calls);
+    latencies.sort((a, b) => a - b);
+    const at = (p: number) => latencies[Math.floor((p / 100) * latencies.length)] as number;
+    return { p50: at(50), p99: at(99), p999: at(99.9), count: latencies.length };
+  }
+  const fast1 = await upstream();
+  const fast2 = await upstream();
+  const fast3 = await upstream();
+  const flaky = await upstream({ SLOW_PERCENT: '5', SLOW_MS: '1000' });
+  const instances = { healthy: [fast1, fast2, fast3], 'one slow': [fast1, fast2, flaky] };
+  console.log(
+    `\ntail latency: 3 instances, healthy or one answering 5% of its requests after 1 s; ${RATE} calls/s, open loop; medians of ${process.env.BENCH_TAIL_ROUNDS ?? 5} rounds`,
+  );
+  console.log(
+    `${'instances, balancing, hedging'.padEnd(38)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'hedged'.padStart(8)}${'extra load'.padStart(12)}${'p99 / healthy'.padStart(15)}`,
+  );
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  // Every configuration has its own client (and latency window), warmed up
+  // once; then TAIL_ROUNDS rounds run each for TAIL_SECONDS, the order
+  // rotated each round, and the medians over rounds are printed. The ratio
+  // to healthy is the median of per-round ratios: on a shared machine a
+  // stall of the whole VM lands in one round's p99, not in the comparison.
+  const TAIL_ROUNDS = Number(process.env.BENCH_TAIL_ROUNDS ?? 5);
+  const TAIL_SECONDS = Number(process.env.BENCH_TAIL_DURATION ?? 2);
+  const configs = (['p2c', 'round-robin'] as const).flatMap((balancing) =>
+    (
+      [
+        ['healthy', false],
+        ['one slow', false],
+        ['one slow', true],
+      ] as const
+    ).map(([state, hedge]) => {
+      const set = instances[state];
+      const counter = { hedges: 0 };
+      const client = createClient({
+        resolver: staticResolver({ api: set.map((instance) => instance.url) }),
+        realm: 'bench',
+        balancing,
+        events: { onHedge: () => counter.hedges++ },
+        ...(hedge ? { hedge: { percentile: 95 } } : {}),
+      });
+      const served = async () => {
+        let total = 0;
+        for (const instance of set) total += await instance.served();
+        return total;
+      };
+      const name = `${state}, ${balancing}, ${hedge ? 'hedging at p95' : 'no hedging'}`;
+      const results: { p50: number; p99: number; p999: number; hedged: number; extra: number }[] = [];
+      return { name, balancing, state, hedge, client, served, counter, results };
+    }),
+  );
+  for (const config of configs) await openLoop(() => config.client.get('service://api/'), 1); // warm-up, and latencies for the percentile
+  for (let round = 0; round < TAIL_ROUNDS; round++) {
+    for (let i = 0; i < configs.length; i++) {
+      const config = configs[(i + round) % configs.length] as (typeof configs)[number];
+      config.counter.hedges = 0;
+      const before = await config.served();
+      const r = await openLoop(() => config.client.get('service://api/'), TAIL_SECONDS);
+      const extra = ((await config.served()) - before) / r.count - 1;
+      config.results.push({ ...r, hedged: config.counter.hedges / r.count, extra });
+    }
+  }
+  const verdicts: string[] = [];
+  for (const config of configs) {
+    const m = (key: 'p50' | 'p99' | 'p999' | 'hedged' | 'extra') => median(config.results.map((x) => x[key]));
+    const healthy = configs.find((c) => c.balancing === config.balancing && c.state === 'healthy');
+    const vsHealthy = median(config.results.map((x, i) => x.p99 / (healthy?.results[i]?.p99 ?? Number.NaN)));
+    console.log(
+      `${config.name.padEnd(38)}${m('p50').toFixed(1).padStart(8)}${m('p99').toFixed(1).padStart(9)}${m('p999').toFixed(1).padStart(10)}${pct(m('hedged')).padStart(8)}${pct(m('extra')).padStart(12)}${vsHealthy.toFixed(2).padStart(15)}`,
+    );
+    if (config.hedge) {
+      const met = vsHealthy <= 1.2 && m('extra') <= 0.05;
+      verdicts.push(
+        `${config.balancing}: hedged p99 ${vsHealthy.toFixed(2)}x healthy (target <= 1.2; per round ${config.results.map((x, i) => (x.p99 / (healthy?.results[i]?.p99 ?? Number.NaN)).toFixed(2)).join(', ')}), extra load ${pct(m('extra'))} (target <= 5%): ${met ? 'met' : 'NOT met'}`,
+      );
+    }
+  }
+  for (const config of configs) await config.client.close();
+  console.log(`\n${verdicts.join('\n')}`);
 }
 process.exit(0);

@@ -43,4 +43,28 @@ describe('hedged requests', () => {
     expect((await c.post<{ from: string }>('service://api/x', {}, { hedge: { delayMs: 10 } })).from).toBe('a');
     expect(a.seen.length + b.seen.length).toBe(3); // no backups for POSTs
   });
+
+  it('send the backup to another instance than the slow attempt, even when p2c would rank that one least loaded', async () => {
+    const slow = await upstream((_req, res) => {
+      const timer = setTimeout(() => json(res, 200, { from: 'slow' }), 1_000);
+      res.on('close', () => clearTimeout(timer));
+    });
+    const busy = await upstream((req, res) =>
+      req.url === '/hold' ? setTimeout(() => json(res, 200, {}), 600) : json(res, 200, { from: 'busy' }),
+    );
+    const c = createClient({
+      resolver: staticResolver({ api: [slow.url, busy.url], held: [busy.url] }),
+      balancing: 'p2c',
+    });
+    onTestFinished(() => c.close());
+    // Three calls hold the busy instance: p2c then ranks the slow one, even with the first attempt on it, least loaded.
+    const holds = Array.from({ length: 3 }, () => c.get('service://held/hold'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const answer = await c.get<{ from: string }>('service://api/x', { hedge: { delayMs: 30 } });
+    expect(answer.from).toBe('busy');
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(slow.seen.filter((r) => r.url === '/x')).toHaveLength(1);
+    await Promise.all(holds);
+  });
 });

@@ -5,6 +5,7 @@ import {
   envResolver,
   parseServiceUrl,
   RemoteError,
+  type ServiceResolver,
   type SmartClientError,
   staticResolver,
 } from '../src/index.ts';
@@ -198,5 +199,36 @@ describe('calls', () => {
     const c = client({ resolver: staticResolver({ a: [up.url] }) });
     const [one, two] = await c.all([() => c.get('service://a/1'), () => c.get('service://a/2')] as const);
     expect([one, two]).toEqual([{ path: '/1' }, { path: '/2' }]);
+  });
+});
+
+describe('options', () => {
+  it('are checked when the client is made, each mistake naming its option', () => {
+    const bad: [ClientOptions, string][] = [
+      [{ timeoutMs: 0 }, 'timeoutMs'],
+      [{ allowedHosts: 'localhost' as unknown as string[] }, 'allowedHosts'],
+      [{ balancing: 'random' as 'p2c' }, 'balancing'],
+      [{ connections: 1.5 }, 'connections'],
+      [{ retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
+      [{ retry: { budget: { percent: -1 } } }, 'retry.budget.percent'],
+      [{ ejection: { consecutiveFailures: 0 } }, 'ejection.consecutiveFailures'],
+      [{ hedge: { percentile: 100 } }, 'hedge.percentile'],
+      [{ hedge: {} }, 'hedge'],
+      [{ resolver: {} as ServiceResolver }, 'resolver'],
+    ];
+    for (const [options, name] of bad) {
+      expect(() => createClient(options)).toThrow(
+        expect.objectContaining({ code: 'SMART_CLIENT_INVALID_OPTION', message: expect.stringContaining(name) }),
+      );
+    }
+  });
+
+  it("check a call's own hedge option before anything is sent", async () => {
+    const up = await upstream();
+    const c = client({ resolver: staticResolver({ users: [up.url] }) });
+    expect((await failure(c.get('service://users/x', { hedge: { delayMs: -1 } })))?.code).toBe(
+      'SMART_CLIENT_INVALID_OPTION',
+    );
+    expect(up.connections()).toBe(0);
   });
 });

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { hedge, Target } from '../../src/index.ts';
+import { answer, callTo, nextLayer, wait } from './fake.ts';
+
+const aborted = (signal: AbortSignal | undefined) =>
+  new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+
+describe('hedge layer (alone)', () => {
+  it('sends a hedge attempt after the delay, takes its answer, and aborts the first with the reason', async () => {
+    const hedges: string[] = [];
+    const next = nextLayer(async (attempt) => (attempt.kind === 'first' ? aborted(attempt.signal) : answer(200)));
+    const first = callTo('users');
+    const response = await hedge({ delayMs: 20 }, { onHedge: (t) => hedges.push(t) })(next.send)(first);
+    expect(response.statusCode).toBe(200);
+    expect(next.seen.map((a) => `${a.kind}#${a.number}`)).toEqual(['first#1', 'hedge#2']);
+    expect(first.signal?.aborted).toBe(true);
+    expect(first.abortReason).toBe('attempt 2 answered first');
+    expect(hedges).toEqual(['users']);
+  });
+
+  it('sends no hedge when the first answers within the delay, for a call that may not be retried, or with hedge: false', async () => {
+    const next = nextLayer(() => answer(200));
+    const send = hedge({ delayMs: 30 }, undefined)(next.send);
+    await send(callTo('users'));
+    await send(callTo('orders', { method: 'POST', retryable: false }));
+    await send(callTo('users', { hedge: false }));
+    await wait(50);
+    expect(next.seen.map((a) => a.kind)).toEqual(['first', 'first', 'first']);
+  });
+
+  it('prefers a good answer: a fast 503 from the hedge does not beat a slower 200', async () => {
+    const next = nextLayer(async (attempt) => {
+      if (attempt.kind === 'hedge') return answer(503);
+      await wait(60);
+      return answer(200);
+    });
+    expect((await hedge({ delayMs: 10 }, undefined)(next.send)(callTo('users'))).statusCode).toBe(200);
+  });
+
+  it('hedges at the percentile only after 20 samples, and a lost first attempt still counts as a (slow) sample', async () => {
+    let slow = false;
+    const next = nextLayer(async (attempt) => {
+      if (slow && attempt.kind === 'first') return aborted(attempt.signal);
+      await wait(1);
+      return answer(200);
+    });
+    const send = hedge({ percentile: 50 }, undefined)(next.send);
+    const target = callTo('users').call.target;
+    for (let i = 0; i < 20; i++) await send(callTo('users', { target }));
+    expect(next.seen.every((a) => a.kind === 'first')).toBe(true);
+    const p50 = target.latencies.percentile(50) as number;
+    slow = true;
+    // Thirty slow calls, each won by its hedge: the window learns they were slow instead of forgetting them.
+    for (let i = 0; i < 30; i++) await send(callTo('users', { target }));
+    expect(next.seen.filter((a) => a.kind === 'hedge')).toHaveLength(30);
+    expect(target.latencies.percentile(90) as number).toBeGreaterThanOrEqual(p50);
+  });
+
+  it('sends no hedge when the retry budget is spent, and says so', async () => {
+    const events: string[] = [];
+    const next = nextLayer(async () => {
+      await wait(40);
+      return answer(200);
+    });
+    const first = callTo('users', { target: new Target('users', { percent: 0, minPerSecond: 0, ttlSeconds: 1 }) });
+    await hedge({ delayMs: 5 }, { onBudgetExhausted: (t) => events.push(`exhausted ${t}`) })(next.send)(first);
+    expect(next.seen.map((a) => a.kind)).toEqual(['first']);
+    expect(events).toEqual(['exhausted users']);
+  });
+});
