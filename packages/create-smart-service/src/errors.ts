@@ -1,3 +1,5 @@
+import { CodedError } from 'smart-protocol';
+
 /** Every error code of create-smart-service; callers match `err.code`, never the message. */
 export const codes = {
   invalidName: 'SMART_CREATE_INVALID_NAME',
@@ -10,13 +12,18 @@ export const codes = {
 
 export type CreateErrorCode = (typeof codes)[keyof typeof codes];
 
-/** An error of create-smart-service, with a code and the advice to fix it. */
-export class CreateError extends Error {
-  readonly code: CreateErrorCode;
+/**
+ * An error of create-smart-service, with a code and the advice to fix it.
+ * A command-line error, never an HTTP answer: its `statusCode` is 500, as for
+ * any coded error nobody answers a request with.
+ *
+ * @example
+ * throw new CreateError(codes.invalidName, '"Orders" is not a valid service name: use kebab-case.');
+ */
+export class CreateError extends CodedError {
+  declare readonly code: CreateErrorCode;
 
   constructor(code: CreateErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CreateError';
-    this.code = code;
+    super(code, 500, message, options);
   }
 }

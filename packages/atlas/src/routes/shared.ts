@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { jsonSchemaPatterns } from 'smart-protocol';
 import type { AtlasStore, AuditEntry } from '../store.ts';
 
 /** What every route module gets. */
@@ -9,11 +10,12 @@ export interface RouteContext {
   readonly maxTtlMs: number;
 }
 
-// `_global` holds keys for every service; otherwise service names are kebab-case.
-export const SERVICE = '^(_global|[a-z][a-z0-9-]{0,62})$';
-export const REALM = '^[a-z][a-z0-9_-]{0,62}$';
-export const INSTANCE_ID = '^[A-Za-z0-9._-]{1,128}$';
-export const CONFIG_KEY = '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+){0,15}$';
+// The JSON Schema forms of smart-protocol's name rules. `_global` holds
+// config keys for every service; otherwise a service name is the one rule.
+export const SERVICE = `^_global$|${jsonSchemaPatterns.serviceName}`;
+export const REALM = jsonSchemaPatterns.realm;
+export const INSTANCE_ID = jsonSchemaPatterns.instanceId;
+export const CONFIG_KEY = jsonSchemaPatterns.configKey;
 
 export const serviceParams = {
   type: 'object',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { jsonSchemaPatterns } from 'smart-protocol';
 import { checkAdmin, hashToken, newToken } from '../auth.ts';
 import { badRequest, forbidden, notFound } from '../errors.ts';
 import type { TokenScope } from '../store.ts';
@@ -18,7 +19,7 @@ export async function tokenRoutes(app: FastifyInstance, { store }: RouteContext)
           properties: {
             name: { type: 'string', minLength: 1, maxLength: 100 },
             scope: { type: 'string', enum: ['admin', 'service', 'catalog'] },
-            service: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
+            service: { type: 'string', pattern: jsonSchemaPatterns.serviceName },
             realm: { type: 'string', anyOf: [{ pattern: REALM }, { const: '*' }] },
           },
         },
