@@ -17,8 +17,9 @@ export interface Answers {
   readonly packageManager: PackageManager;
   /**
    * The package manager's version, when known (the one that ran the
-   * command): pnpm's becomes the service's `packageManager` field, which CI
-   * and the Dockerfile install.
+   * command): CI and the Dockerfile install this pnpm. (Not a
+   * `packageManager` field: with one, pnpm 12 manages its own version and
+   * resolves an executable per platform on every install.)
    */
   readonly packageManagerVersion?: string | undefined;
   /**
@@ -128,7 +129,6 @@ export async function generate(answers: Answers): Promise<GeneratedFile[]> {
     // smart dev runs the service next to an embedded Atlas from smart-atlas.
     smartServiceSpec: specifier(answers, 'smart-service'),
     smartAtlasSpec: specifier(answers, 'atlas'),
-    packageManagerField: pnpm && answers.packageManagerVersion ? `pnpm@${answers.packageManagerVersion}` : undefined,
     pnpmVersion: answers.packageManagerVersion ?? 'latest',
     containers: answers.db || answers.redis,
     run: pnpm ? 'pnpm' : 'npm run',

@@ -50,9 +50,9 @@ describe('the package manager that ran the command', () => {
     expect(ran.stderr).not.toContain('note:');
   });
 
-  it('pnpm create smart-service: a service for pnpm, pinned to the pnpm that ran it', async () => {
+  it('pnpm create smart-service: a service for pnpm, CI and image on the pnpm that ran it', async () => {
     const { ran, pkg, read } = await generated(PNPM);
-    expect(pkg.packageManager).toBe('pnpm@12.21.0');
+    expect(read('.github/workflows/ci.yml')).toContain('version: 12.21.0');
     expect(pkg.dependencies['smart-service']).toBe(`link:${REPO}/packages/smart-service`);
     expect(read('Dockerfile')).toContain('COPY package.json pnpm-lock.yaml ./');
     expect(read('Dockerfile')).toContain('pnpm@12.21.0 && pnpm install --prod --frozen-lockfile');
@@ -74,7 +74,7 @@ describe('the package manager that ran the command', () => {
     const pnpm = await generated(YARN, ['--package-manager', 'pnpm']);
     expect(pnpm.pkg.dependencies['smart-service']).toMatch(/^link:/);
     // Not run by pnpm: its version comes from the pnpm on the PATH.
-    expect(pnpm.pkg.packageManager).toMatch(/^pnpm@\d+\.\d+\.\d+/);
+    expect(pnpm.read('Dockerfile')).toMatch(/pnpm@\d+\.\d+\.\d+ && pnpm install --prod/);
     expect(pnpm.ran.stderr).not.toContain('note:');
   });
 });

@@ -23,6 +23,8 @@ export default async function setup(project: TestProject) {
     const app = await build({
       realm: 'local',
       env: { ...process.env, SMART_LOG__LEVEL: 'warn', SMART_DB__EMBEDDED_DIR: dir },
+      // Creating the database can take more than Fastify's 10 s for a plugin on a busy 2-core CI runner.
+      fastify: { pluginTimeout: 60_000 },
     });
     await app.ready();
     await app.close();
