@@ -3,6 +3,7 @@
  * `code`. Every code is listed in the example's README; a test checks it.
  */
 
+import { createError } from 'smart-protocol';
 import { SmartServiceError } from 'smart-service';
 
 /** The challenge a 401 carries, so browsers and curl know to send Basic auth. */
@@ -22,17 +23,21 @@ export const codes = {
 /** Every code fibfrontend answers with (besides smart-service's and smart-client's). */
 export const errorCodes = Object.values(codes);
 
-export const badN = (detail: string) => new SmartServiceError(codes.badN, 400, detail);
+const base = SmartServiceError;
+const challenge = { headers: { 'www-authenticate': CHALLENGE } };
+const BadN = createError(codes.badN, 400, (detail: string) => detail, { base });
+const AuthRequired = createError(codes.authRequired, 401, 'log in with HTTP Basic auth', { base, ...challenge });
+const BadCredentials = createError(codes.badCredentials, 401, 'wrong user name or password for %s', {
+  base,
+  ...challenge,
+});
+const InsufficientCredit = createError(codes.insufficientCredit, 402, (detail: string) => detail, { base });
 
-export const authRequired = () =>
-  new SmartServiceError(codes.authRequired, 401, 'log in with HTTP Basic auth', {
-    headers: { 'www-authenticate': CHALLENGE },
-  });
+export const badN = (detail: string) => new BadN(detail);
 
-export const badCredentials = (user: string) =>
-  new SmartServiceError(codes.badCredentials, 401, `wrong user name or password for ${user}`, {
-    headers: { 'www-authenticate': CHALLENGE },
-  });
+export const authRequired = () => new AuthRequired();
+
+export const badCredentials = (user: string) => new BadCredentials(user);
 
 /** `detail` is userstore's: `fib(10) costs 4, user bob has insufficient credit (3)`. */
-export const insufficientCredit = (detail: string) => new SmartServiceError(codes.insufficientCredit, 402, detail);
+export const insufficientCredit = (detail: string) => new InsufficientCredit(detail);

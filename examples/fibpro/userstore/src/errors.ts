@@ -3,6 +3,7 @@
  * `code` its callers match (fibfrontend, through `RemoteError.remoteCode`).
  * Every code is listed in the example's README; a test checks it.
  */
+import { createError } from 'smart-protocol';
 import { SmartServiceError } from 'smart-service';
 
 export const codes = {
@@ -25,41 +26,51 @@ export const codes = {
 /** Every code userstore answers with. */
 export const errorCodes = Object.values(codes);
 
-export const badRequest = (detail: string) => new SmartServiceError(codes.badRequest, 400, detail);
-
-export const badCredentials = (name: string) =>
-  new SmartServiceError(codes.badCredentials, 401, `wrong user name or password for ${name}`);
-
-export const noSuchUser = (name: string) => new SmartServiceError(codes.noSuchUser, 404, `no user ${name}`);
-
-/** `item` names what was bought (`fib(10)`): the message is the one FibPro 365 showed its users. */
-export const insufficientCredit = (name: string, credit: number, amount: number, item?: string) =>
-  new SmartServiceError(
-    codes.insufficientCredit,
-    402,
+const base = SmartServiceError;
+const BadRequest = createError(codes.badRequest, 400, (detail: string) => detail, { base });
+const BadCredentials = createError(codes.badCredentials, 401, 'wrong user name or password for %s', { base });
+const NoSuchUser = createError(codes.noSuchUser, 404, 'no user %s', { base });
+const InsufficientCredit = createError(
+  codes.insufficientCredit,
+  402,
+  (name: string, credit: number, amount: number, item: string | undefined) =>
     item
       ? `${item} costs ${amount}, user ${name} has insufficient credit (${credit})`
       : `user ${name} has insufficient credit (${credit}) for a charge of ${amount}`,
-  );
+  { base },
+);
+const IdempotencyKeyRequired = createError(
+  codes.idempotencyKeyRequired,
+  400,
+  'a charge needs an idempotency-key header (1 to 128 characters), so that a retried charge is applied once',
+  { base },
+);
+const IdempotencyKeyReused = createError(
+  codes.idempotencyKeyReused,
+  422,
+  'idempotency key %s was already used for a charge of another user or amount',
+  { base },
+);
+const UnsupportedHash = createError(
+  codes.unsupportedHash,
+  500,
+  (scheme: string | undefined) => `unsupported password hash scheme "${scheme ?? ''}": the record needs migrating`,
+  { base },
+);
 
-export const idempotencyKeyRequired = () =>
-  new SmartServiceError(
-    codes.idempotencyKeyRequired,
-    400,
-    'a charge needs an idempotency-key header (1 to 128 characters), so that a retried charge is applied once',
-  );
+export const badRequest = (detail: string) => new BadRequest(detail);
 
-export const idempotencyKeyReused = (key: string) =>
-  new SmartServiceError(
-    codes.idempotencyKeyReused,
-    422,
-    `idempotency key ${key} was already used for a charge of another user or amount`,
-  );
+export const badCredentials = (name: string) => new BadCredentials(name);
+
+export const noSuchUser = (name: string) => new NoSuchUser(name);
+
+/** `item` names what was bought (`fib(10)`): the message is the one FibPro 365 showed its users. */
+export const insufficientCredit = (name: string, credit: number, amount: number, item?: string) =>
+  new InsufficientCredit(name, credit, amount, item);
+
+export const idempotencyKeyRequired = () => new IdempotencyKeyRequired();
+
+export const idempotencyKeyReused = (key: string) => new IdempotencyKeyReused(key);
 
 /** A 500: not the caller's fault, so it is logged with its stack, reported, and shows as a RemoteError upstream. */
-export const unsupportedHash = (scheme: string | undefined) =>
-  new SmartServiceError(
-    codes.unsupportedHash,
-    500,
-    `unsupported password hash scheme "${scheme ?? ''}": the record needs migrating`,
-  );
+export const unsupportedHash = (scheme: string | undefined) => new UnsupportedHash(scheme);

@@ -2,6 +2,7 @@
  * FizzBuzz's errors (the three services share their input rules). Every
  * code is listed in the example's README; a test checks it.
  */
+import { createError } from 'smart-protocol';
 import { SmartServiceError } from 'smart-service';
 
 export const codes = {
@@ -12,12 +13,12 @@ export const codes = {
 /** Every code the FizzBuzz services answer with. */
 export const errorCodes = Object.values(codes);
 
+const BadRange = createError(codes.badRange, 400, (detail: string) => detail, { base: SmartServiceError });
+
 /**
  * A 400 problem for bad input.
  *
  * @example
  * throw badRange('n must be a whole number >= 1');
  */
-export function badRange(detail: string) {
-  return new SmartServiceError(codes.badRange, 400, detail);
-}
+export const badRange = (detail: string) => new BadRange(detail);

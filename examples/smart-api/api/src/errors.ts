@@ -2,6 +2,7 @@
  * api's errors: each has the HTTP status it is answered with and a `code`.
  * Every code is listed in the example's README; a test checks it.
  */
+import { createError } from 'smart-protocol';
 import { SmartServiceError } from 'smart-service';
 import type { Attempt } from './first-good.ts';
 
@@ -17,23 +18,27 @@ export const errorCodes = Object.values(codes);
 
 // Both are shown in every realm, production included (the caller needs to know why), and
 // neither is this service's bug: logged as a refusal, not reported to Bugsnag.
-const refusal = { expose: true, report: false } as const;
+const refusal = { base: SmartServiceError, expose: true, report: false } as const;
 
-export const badTimeout = (raw: string | undefined, max: number) =>
-  new SmartServiceError(
-    codes.badTimeout,
-    400,
+const BadTimeout = createError(
+  codes.badTimeout,
+  400,
+  (raw: string | undefined, max: number) =>
     `timeout (ms) is required: a whole number from 1 to ${max}, not ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`,
-    refusal,
-  );
-
-/** Says what each attempt ended with, in the detail and as `attempts`. */
-export const upstreamUnavailable = (timeout: number, attempts: readonly Attempt[]) =>
-  new SmartServiceError(
-    codes.upstreamUnavailable,
-    503,
+  refusal,
+);
+const UpstreamUnavailable = createError(
+  codes.upstreamUnavailable,
+  503,
+  (timeout: number, attempts: readonly Attempt[]) =>
     `no good answer from the upstream within ${timeout} ms: ${attempts
       .map((a) => `attempt ${a.attempt} ${a.outcome}${a.code ? ` (${a.code})` : ''} after ${a.ms} ms`)
       .join(', ')}`,
-    { ...refusal, problem: { attempts } },
-  );
+  refusal,
+);
+
+export const badTimeout = (raw: string | undefined, max: number) => new BadTimeout(raw, max);
+
+/** Says what each attempt ended with, in the detail and as `attempts`. */
+export const upstreamUnavailable = (timeout: number, attempts: readonly Attempt[]) =>
+  new UpstreamUnavailable(timeout, attempts, { problem: { attempts } });

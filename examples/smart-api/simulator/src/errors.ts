@@ -1,6 +1,7 @@
 /**
  * simulator's errors. Every code is listed in the example's README; a test checks it.
  */
+import { createError } from 'smart-protocol';
 import { SmartServiceError } from 'smart-service';
 
 export const codes = {
@@ -11,6 +12,11 @@ export const codes = {
 /** Every code simulator answers with. */
 export const errorCodes = Object.values(codes);
 
+const SimulatedFailure = createError(codes.failed, 500, 'the simulated upstream failed', {
+  base: SmartServiceError,
+  report: false,
+});
+
 /**
  * The failure the simulator answers with on purpose: a problem+json 500,
  * neither logged as a bug nor reported (it is the simulator's job).
@@ -18,6 +24,4 @@ export const errorCodes = Object.values(codes);
  * @example
  * throw simulatedFailure();
  */
-export function simulatedFailure() {
-  return new SmartServiceError(codes.failed, 500, 'the simulated upstream failed', { report: false });
-}
+export const simulatedFailure = () => new SimulatedFailure();
