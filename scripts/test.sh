@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: Node 24 and pnpm (installed when
 # missing), dependencies, throwaway Postgres and Redis (unless DATABASE_URL and
-# REDIS_URL are set), then typecheck, lint and every test. The servers are
-# stopped on exit, whatever happened. Extra arguments go to vitest.
+# REDIS_URL are set), then typecheck, lint, the packed packages' checks and
+# every test. The slow suites (SLOW_SUITES: the registry end-to-end test) run
+# beside the main one, each in a vitest process of its own: they mostly wait
+# on installs and child processes, so on two cores they fit in the main
+# suite's time. The servers are stopped on exit, whatever happened. Extra
+# arguments go to vitest (and then only the main suite runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/toolchain.sh
+SLOW_SUITES=(registry)
 
 echo "== node $(node --version), pnpm $(pnpm --version)"
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | tail -n 3
 
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${servers:-}" ] && bash scripts/test-servers.sh stop "$servers"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
   servers=$(mktemp -d)
-  trap 'bash scripts/test-servers.sh stop "$servers"' EXIT
   wanted=""
   [ -n "${DATABASE_URL:-}" ] || wanted="$wanted postgres"
   [ -n "${REDIS_URL:-}" ] || wanted="$wanted redis"
@@ -25,5 +36,48 @@ echo "== typecheck"
 pnpm typecheck
 echo "== lint"
 pnpm lint
-echo "== test"
-pnpm test "$@"
+
+if [ $# -gt 0 ]; then
+  echo "== test $*"
+  exec pnpm test "$@"
+fi
+
+echo "== build and check the packed packages (publint, arethetypeswrong)"
+pnpm build --reporter=append-only >/dev/null
+pnpm check:packages
+
+echo "== test (slow suites beside the main one: ${SLOW_SUITES[*]})"
+started=$(date +%s)
+pids=()
+exclude=()
+for suite in "${SLOW_SUITES[@]}"; do
+  exclude+=(--project "!$suite")
+  (
+    SMART_SUMMARY_FILE="$work/$suite.json" pnpm vitest run --project "$suite" 2>&1 |
+      sed -u "s/^/[$suite] /" >"$work/$suite.log"
+  ) &
+  pids+=($!)
+done
+status=0
+SMART_SUMMARY_FILE="$work/main.json" pnpm vitest run "${exclude[@]}" || status=1
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || status=1
+  echo "== ${SLOW_SUITES[$i]} suite"
+  cat "$work/${SLOW_SUITES[$i]}.log"
+done
+echo "== all suites took $(($(date +%s) - started)) s"
+
+# One closing line for CI: the sum of every suite (a suite that wrote no summary failed to run).
+WORK="$work" node -e '
+  const fs = require("node:fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const name of process.argv.slice(2)) {
+    const file = `${process.env.WORK}/${name}.json`;
+    if (!fs.existsSync(file)) { console.log(`suite ${name} wrote no summary`); failed++; continue; }
+    const s = JSON.parse(fs.readFileSync(file, "utf8"));
+    passed += s.passed; failed += s.failed; skipped += s.skipped;
+  }
+  console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
+  process.exit(failed > 0 ? 1 : 0);
+' main "${SLOW_SUITES[@]}" || status=1
+exit $status

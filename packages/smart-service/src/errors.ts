@@ -86,6 +86,18 @@ export class DeadlinePassedError extends createError(
   { base, expose: true, report: false },
 ) {}
 
+/**
+ * The embedded database's folder is in use by another process (PGlite is
+ * one process's database: two would silently diverge and corrupt it).
+ */
+export class EmbeddedDbInUseError extends createError(
+  'SMART_SERVICE_EMBEDDED_DB_IN_USE',
+  500,
+  (dir: string, pid: number) =>
+    `the embedded database in ${dir} is in use by another process (pid ${pid}): stop it, or give this one another folder (db.embeddedDir, SMART_DB__EMBEDDED_DIR)`,
+  { base },
+) {}
+
 /** Migrations failed; `cause` holds the database's error. */
 export class MigrationError extends createError(
   'SMART_SERVICE_MIGRATION_FAILED',
@@ -147,6 +159,7 @@ export const errorCodes = [
   MissingSettingError.code,
   InvalidServiceOptionError.code,
   MigrationError.code,
+  EmbeddedDbInUseError.code,
   DeadlinePassedError.code,
   ...Object.values(problemCodes),
   ...Object.values(devErrorCodes),

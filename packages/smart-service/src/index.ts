@@ -23,6 +23,7 @@ export {
 } from './create-smart-service.ts';
 export {
   DeadlinePassedError,
+  EmbeddedDbInUseError,
   errorCodes,
   FeatureDisabledError,
   InvalidServiceOptionError,

@@ -149,5 +149,19 @@ describe('db in realm local with no URL', () => {
     const second = await build({ root, realm: 'local', db: true });
     const rows = await second.db.withTables<Db>().selectFrom('greetings').select('text').orderBy('id').execute();
     expect(rows.map((row) => row.text)).toEqual(['hello', 'hej', 'saved']);
+    await second.close();
+  }, 60_000);
+
+  it('refuses a second app on the same embedded folder, naming the folder and the pid that holds it, until the first closes', async () => {
+    const first = await build({ root, realm: 'local', db: true });
+    const dir = join(root, '.smart', 'pglite');
+    await expect(build({ root, realm: 'local', db: true })).rejects.toMatchObject({
+      code: 'SMART_SERVICE_EMBEDDED_DB_IN_USE',
+      message: expect.stringContaining(`${dir} is in use by another process (pid ${process.pid})`),
+    });
+    await first.close();
+    const after = await build({ root, realm: 'local', db: true });
+    expect((await after.inject('/health/ready')).json().checks.db.status).toBe('ok');
+    await after.close();
   }, 60_000);
 });

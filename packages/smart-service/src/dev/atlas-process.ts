@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DevError, devErrorCodes } from '../errors.ts';
+import { acquirePidLock } from '../pid-lock.ts';
 import { parseJsonLine } from './log-format.ts';
 import { type Backoff, type ExitInfo, SupervisedProcess } from './supervised-process.ts';
 
@@ -99,40 +100,18 @@ function atlasEnv(base: NodeJS.ProcessEnv, port: number, dataDir: string): NodeJ
 }
 
 const START_TIMEOUT_MS = 60_000;
-/** Data folders locked by sessions of this process (their lock file holds our own pid). */
-const held = new Set<string>();
-
-/** Whether a process runs (ours or not). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-// PGlite is one process's database: a second Atlas on the same folder
-// would corrupt it. A pid file next to it keeps a second session out; one
-// left by a session that died is taken over.
-function lock(dataDir: string): void {
-  const file = `${dataDir}.lock`;
-  mkdirSync(dirname(file), { recursive: true });
-  const owner = existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0;
-  if (owner > 0 && (owner === process.pid ? held.has(dataDir) : isAlive(owner))) {
-    throw new DevError(
-      devErrorCodes.alreadyRunning,
-      `smart dev already runs with the Atlas data in ${dataDir} (pid ${owner}): stop it first, or pass another atlasDataDir`,
-    );
-  }
-  writeFileSync(file, String(process.pid));
-  held.add(dataDir);
-}
-
-function unlock(dataDir: string): void {
-  if (!held.delete(dataDir)) return;
-  const file = `${dataDir}.lock`;
-  if (existsSync(file) && Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true });
+// PGlite is one process's database: a second smart dev session on the same
+// folder would corrupt its Atlas. A pid file next to it keeps a second session
+// out (with a clear error, before Atlas's own lock on the folder would).
+function lock(dataDir: string): () => void {
+  return acquirePidLock(
+    `${dataDir}.lock`,
+    (owner) =>
+      new DevError(
+        devErrorCodes.alreadyRunning,
+        `smart dev already runs with the Atlas data in ${dataDir} (pid ${owner}): stop it first, or pass another atlasDataDir`,
+      ),
+  );
 }
 
 /** What the embedded Atlas is made of. */
@@ -163,7 +142,7 @@ export class EmbeddedAtlas extends EventEmitter {
   readonly #process: SupervisedProcess;
   #port: number;
   #url = '';
-  #locked = false;
+  #release: (() => void) | undefined;
 
   constructor(options: EmbeddedAtlasOptions) {
     super();
@@ -190,8 +169,7 @@ export class EmbeddedAtlas extends EventEmitter {
 
   /** Starts it and resolves with its URL once it listens; `fail` builds the error when it exits or hangs first. */
   async start(fail: (why: string) => Error): Promise<string> {
-    lock(this.#options.dataDir);
-    this.#locked = true;
+    this.#release = lock(this.#options.dataDir);
     this.#url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(fail('did not listen within 60 s')), START_TIMEOUT_MS);
       const onLine = (text: string) => {
@@ -226,7 +204,7 @@ export class EmbeddedAtlas extends EventEmitter {
 
   // Only the session that took the lock gives it back (not one that was refused).
   #unlock(): void {
-    if (this.#locked) unlock(this.#options.dataDir);
-    this.#locked = false;
+    this.#release?.();
+    this.#release = undefined;
   }
 }

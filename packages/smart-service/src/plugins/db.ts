@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Dialect, Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { EmbeddedDbInUseError } from '../errors.ts';
 import { migrate } from '../migrations.ts';
+import { acquirePidLock } from '../pid-lock.ts';
 
 /** Your database's tables, for typed queries: augment it (`declare module 'smart-service'`). */
 // biome-ignore lint/suspicious/noEmptyInterface: filled in by users through declaration merging.
@@ -53,7 +55,12 @@ function postgresDialect(app: FastifyInstance, options: DbOptions & { url: strin
   return new PostgresDialect({ pool });
 }
 
+// PGlite is one process's database: two processes on one folder silently
+// diverge and corrupt it. A pid file beside the folder keeps a second one out
+// and names the process that holds it.
 async function embeddedDialect(app: FastifyInstance, dir: string): Promise<Dialect> {
+  const release = acquirePidLock(`${dir}.pid`, (pid) => new EmbeddedDbInUseError(dir, pid));
+  app.addHook('onClose', async () => release());
   await mkdir(dir, { recursive: true });
   // Loaded only when used: most production services never need it.
   const { PGlite } = await import('@electric-sql/pglite');
