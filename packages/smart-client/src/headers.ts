@@ -1,10 +1,9 @@
-// The headers between services (ARCHITECTURE.md, "Headers between services").
-// They will come from smart-protocol once it exports them.
-
-/** The calling service's name. */
-export const CALLER_HEADER = 'x-smart-caller';
-/** The call's deadline, absolute epoch milliseconds. */
-export const DEADLINE_HEADER = 'x-smart-deadline';
-export const REQUEST_ID_HEADER = 'x-request-id';
-export const TRACEPARENT_HEADER = 'traceparent';
-export const TRACESTATE_HEADER = 'tracestate';
+// The headers between services, defined once in smart-protocol; re-exported
+// here so `import { DEADLINE_HEADER } from 'smart-client'` keeps working.
+export {
+  CALLER_HEADER,
+  DEADLINE_HEADER,
+  REQUEST_ID_HEADER,
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+} from 'smart-protocol';

@@ -110,6 +110,12 @@ export class Attempt {
   readonly kind: AttemptKind;
   /** 1 for the first attempt of the call, then one more for each retry or hedge. */
   readonly number: number;
+  /**
+   * This attempt's own headers, when a layer needs them to differ from the
+   * call's (a per-attempt span's `traceparent`): a copy of `call.headers`
+   * with its changes. The call's when unset.
+   */
+  headers: Record<string, string> | undefined;
   /** This attempt's own signal (the call's, plus a hedge race's); the call's when unset. */
   signal: AbortSignal | undefined;
   /** The endpoints this attempt may go to (the eject layer leaves out ejected ones); the call's when unset. */

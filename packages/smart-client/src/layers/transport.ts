@@ -20,7 +20,7 @@ export function transport(agent: Agent): Send {
       origin: attempt.origin as string,
       path: call.path,
       method: call.method as Dispatcher.HttpMethod,
-      headers: call.headers,
+      headers: attempt.headers ?? call.headers,
       body: call.body,
     };
     if (call.deadline !== Number.POSITIVE_INFINITY) {
