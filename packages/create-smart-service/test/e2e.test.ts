@@ -9,7 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Copy, DockerfileParser, type JSONInstruction } from 'dockerfile-ast';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { parse } from 'yaml';
 import { create, descendant, exited, freePort, REPO, run, tempDir, waitFor200 } from './helper.ts';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -119,6 +120,27 @@ async function productionInstall(dir: string, variantEnv: NodeJS.ProcessEnv) {
   }
 }
 
+/**
+ * The CI workflow's migrate step, with its env, against a real Postgres: a
+ * database of its own on the test server (DATABASE_URL), dropped after.
+ */
+async function migrateAsCi(dir: string, serverUrl: string) {
+  const workflow = parse((await run('git', ['show', 'HEAD:.github/workflows/ci.yml'], dir)).stdout);
+  const step = workflow.jobs.test.steps.find((s: { run?: string }) => s.run === 'pnpm migrate');
+  expect(step?.env?.SMART_DB__URL).toMatch(/^postgres:\/\//);
+  const name = `css_e2e_${process.pid}_${Date.now()}`;
+  const made = await run('psql', [serverUrl, '-c', `CREATE DATABASE ${name}`], dir);
+  expect(made.code, made.stderr).toBe(0);
+  onTestFinished(async () => {
+    await run('psql', [serverUrl, '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], dir);
+  });
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const migrated = await run('pnpm', ['migrate'], dir, { ...step.env, SMART_DB__URL: url.href });
+  expect(migrated.code, migrated.stdout + migrated.stderr).toBe(0);
+  expect(migrated.stdout).toContain('applied: 0001_create_greetings');
+}
+
 describe.each([
   { variant: 'plain', flags: [] as string[], expected: { message: 'hello, ann', realm: 'local' } },
   { variant: '--db', flags: ['--db'], expected: { message: 'hello, ann', greeted: 1 } },
@@ -158,6 +180,13 @@ describe.each([
     timings.push(
       `${variant}: production install and /health/live ${Math.round(performance.now() - productionStarted)} ms`,
     );
+
+    if (flags.includes('--db')) {
+      // The root vitest global setup starts a Postgres when DATABASE_URL is unset.
+      expect(process.env.DATABASE_URL, 'DATABASE_URL').toBeTruthy();
+      await migrateAsCi(dir, process.env.DATABASE_URL as string);
+      timings.push(`${variant}: the CI workflow's migrate step applied the migrations to Postgres`);
+    }
 
     for (const [generator, item] of [
       ['route', 'list-orders'],
