@@ -61,6 +61,9 @@ describe('generate (answers in, files out, nothing written)', () => {
     // Our packages are released with the generator: ^ its own version, as its package.json says.
     const own = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')).version;
     expect(ownVersion()).toBe(own);
+    // Installed, the code runs from dist/src/: the same package.json is found walking up.
+    expect(ownVersion(join(import.meta.dirname, '..', 'dist', 'src'))).toBe(own);
+    expect(() => ownVersion('/')).toThrow(/no package.json of create-smart-service/);
     expect(pkg).toMatchObject({
       name: 'orders',
       dependencies: { 'smart-service': `^${own}` },
