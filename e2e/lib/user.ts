@@ -83,13 +83,28 @@ export class User {
     }
   }
 
-  /** Starts a long-running command; `output()` is what it printed so far. */
+  /**
+   * Starts a long-running command in a process group of its own;
+   * `output()` is what it printed so far, `kill()` ends the whole group (npx
+   * and npm run their command through a shell: killing only the first
+   * process would leave the rest running).
+   */
   spawn(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-    const child = spawn(command, args, { cwd, env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...this.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));
-    return { child, output: () => output };
+    const kill = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    };
+    return { child, output: () => output, kill };
   }
 
   /**
@@ -106,7 +121,10 @@ export class User {
   ): Promise<{ readyMs: number; ready: number; status: number; body: unknown; exitCode: number | null }> {
     const port = await freePort();
     const started = performance.now();
-    const { child, output } = this.spawn(packageManager, ['start'], dir, { ...env, SMART_HTTP__PORT: String(port) });
+    const { child, output, kill } = this.spawn(packageManager, ['start'], dir, {
+      ...env,
+      SMART_HTTP__PORT: String(port),
+    });
     try {
       await waitFor200(`http://127.0.0.1:${port}/health/ready`, 60_000);
       const readyMs = performance.now() - started;
@@ -118,8 +136,9 @@ export class User {
       process.kill(node, 'SIGTERM');
       return { readyMs, ready, status: res.status, body, exitCode: await exited(child) };
     } catch (err) {
-      child.kill('SIGKILL');
       throw new Error(`${(err as Error).message}\n${output()}`);
+    } finally {
+      kill();
     }
   }
 }
