@@ -43,7 +43,7 @@ if [ $# -gt 0 ]; then
 fi
 
 echo "== build and check the packed packages (publint, arethetypeswrong)"
-pnpm build --reporter=append-only >/dev/null
+pnpm build >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 pnpm check:packages
 
 echo "== test (slow suites beside the main one: ${SLOW_SUITES[*]})"
