@@ -10,6 +10,7 @@ import { outcome } from './layers/outcome.ts';
 import { propagation } from './layers/propagation.ts';
 import { resolve } from './layers/resolve.ts';
 import { retry } from './layers/retry.ts';
+import { attemptSpan, callSpan } from './layers/span.ts';
 import { transport } from './layers/transport.ts';
 import type { ClientOptions } from './options.ts';
 import type { ServiceResolver } from './resolvers.ts';
@@ -20,12 +21,14 @@ import type { ServiceResolver } from './resolvers.ts';
  *
  * | layer       | per     | does                                                                  |
  * | ----------- | ------- | --------------------------------------------------------------------- |
+ * | callSpan    | call    | the call's span (OpenTelemetry API; a no-op without an SDK)            |
  * | outcome     | call    | `onCall` outcome and time; an uncoded failure becomes UNAVAILABLE      |
  * | deadline    | call    | the call's deadline; fails past it (DEADLINE_EXCEEDED)                  |
  * | propagation | call    | request id, traceparent/tracestate, caller, deadline headers           |
  * | resolve     | call    | service -> endpoints (synchronous when the resolver is)               |
  * | retry       | call    | turns the call into attempts: first, then retries within the budget   |
  * | hedge       | attempt | a backup attempt (kind `hedge`) when the first is slow                |
+ * | attemptSpan | attempt | a span per attempt (kind, instance, outcome); its traceparent          |
  * | eject       | attempt | leaves ejected instances out; counts each attempt's outcome           |
  * | balance     | attempt | picks the instance (away from those tried); allowed hosts             |
  * | transport   | attempt | undici (the end of the chain, not a layer)                            |
@@ -41,12 +44,14 @@ export function defaultLayers(
 ): readonly Layer[] {
   const events = options.events;
   return [
+    callSpan(options.tracer),
     outcome(events),
     deadline(options.timeoutMs ?? 10_000),
     propagation(),
     resolve(parts.resolver, parts.realm),
     retry(options.retry ?? {}, events),
     hedge(options.hedge, events),
+    attemptSpan(options.tracer),
     eject(new Ejector(options.ejection), events),
     balance(createBalancer(options.balancing), new HostGuard(options.allowedHosts)),
   ];

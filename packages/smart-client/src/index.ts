@@ -24,6 +24,7 @@ export { eject } from './layers/eject.ts';
 export { hedge } from './layers/hedge.ts';
 export { Attempt, type AttemptKind, Call, type CallInput, type Layer, type Send } from './layers/layer.ts';
 export { outcome } from './layers/outcome.ts';
+export { attemptSpan, callSpan } from './layers/span.ts';
 export { propagation } from './layers/propagation.ts';
 export { resolve } from './layers/resolve.ts';
 export { retry } from './layers/retry.ts';
@@ -59,4 +60,4 @@ export {
   SmartClient,
 } from './smart-client.ts';
 export { Target, Targets } from './targets.ts';
-export { childTraceparent } from './trace-context.ts';
+export { childTraceparent, newTraceparent, traceparentOf } from './trace-context.ts';

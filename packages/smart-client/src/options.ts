@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { EjectionOptions } from './ejection.ts';
 import { codes, SmartClientError } from './errors.ts';
 import type { HedgeOptions } from './hedge.ts';
@@ -58,6 +59,11 @@ export interface ClientOptions {
   readonly hedge?: HedgeOptions;
   /** Told of every call, retry, hedge, budget exhaustion and ejection. */
   readonly events?: ClientEvents;
+  /**
+   * The OpenTelemetry tracer of the call and attempt spans; default the API's
+   * global one (a no-op unless an SDK is registered). smart-service gives its own.
+   */
+  readonly tracer?: Tracer;
   /**
    * Rearranges the client's layers: receives the default ones in order
    * (outermost first) and returns the list to compose. For adding a layer of
@@ -139,6 +145,8 @@ export function checkOptions(options: ClientOptions): void {
   if (options.resolver !== undefined && typeof options.resolver?.resolve !== 'function') {
     throw invalid('resolver must have a resolve(service, realm) method');
   }
+  if (options.tracer !== undefined && typeof options.tracer?.startSpan !== 'function')
+    throw invalid('tracer must be an OpenTelemetry Tracer (with startSpan)');
   if (options.context !== undefined && typeof options.context !== 'function')
     throw invalid('context must be a function');
   if (options.layers !== undefined && typeof options.layers !== 'function') throw invalid('layers must be a function');

@@ -29,6 +29,32 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
  */
 export function childTraceparent(parent: string | undefined): string {
   const match = parent === undefined ? null : TRACEPARENT.exec(parent);
-  if (!match) return `00-${randomHex(16)}-${randomHex(8)}-01`;
+  if (!match) return newTraceparent();
   return `00-${match[1]}-${randomHex(8)}-${match[2]}`;
+}
+
+/**
+ * A traceparent for a new trace, sampled (what a request that arrived
+ * without one carries on, so every call it makes shares one trace id).
+ *
+ * @example
+ * newTraceparent() // '00-<32 hex digits>-<16 hex digits>-01'
+ */
+export function newTraceparent(): string {
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
+}
+
+/**
+ * The W3C traceparent naming a span (an OpenTelemetry `SpanContext`): its
+ * trace, the span as the parent, and its sampled flag.
+ *
+ * @example
+ * traceparentOf(span.spanContext()) // '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+ */
+export function traceparentOf(ids: {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceFlags: number;
+}): string {
+  return `00-${ids.traceId}-${ids.spanId}-${ids.traceFlags & 1 ? '01' : '00'}`;
 }

@@ -30,6 +30,8 @@ import { problemErrors } from './plugins/problem-errors.ts';
 import { type RedisOptions, redis } from './plugins/redis.ts';
 import { requestIdFor } from './plugins/request-context.ts';
 import { requestLifecycle } from './plugins/request-lifecycle.ts';
+import { tracing } from './plugins/tracing.ts';
+import { otelEnvSource } from './plugins/tracing-settings.ts';
 import { type ServiceConfig, withServiceKeys } from './service-config.ts';
 import { gracefulShutdown, installSignalHandlers } from './shutdown.ts';
 
@@ -163,6 +165,8 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   const early: [string, Record<string, unknown>][] = [];
   warn = (message, detail) => early.push([message, detail]);
   const sources = [
+    // The standard OTEL_* variables, as the tracing.* keys: just above the SMART_* environment.
+    otelEnvSource(options.env ?? process.env),
     ...(options.sources ?? []),
     ...(atlasClient
       ? [atlasSource({ client: atlasClient, required: atlas?.required ?? false, onWarning: (m, d) => warn(m, d) })]
@@ -282,6 +286,8 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
   await app.register(health, config.health);
   await app.register(drain);
   if (config.metrics.enabled) await app.register(metrics, { service: name });
+  // After the probes and metrics (left untraced), before every plugin that makes spans.
+  await app.register(tracing);
   if (atlas && atlasClient)
     await app.register(atlasRegistration, { client: atlasClient, settings: atlas, listenHost: config.http.host });
   await app.register(client, { env: parts.env, atlasClient });

@@ -63,6 +63,49 @@ export const serviceSchema = z.object({
     notifyEndpoint: z.url().optional(),
     sessionsEndpoint: z.url().optional(),
   }),
+  /**
+   * OpenTelemetry tracing; the standard OTEL_* variables set these keys too
+   * (layer `otel-env`). On when an exporter is named or an OTLP endpoint is set.
+   */
+  tracing: z.object({
+    /** `otlp`, `zipkin`, `console` or `none`; unset: `otlp` if an endpoint is set, else none. OTEL_TRACES_EXPORTER. */
+    exporter: z.enum(['otlp', 'zipkin', 'console', 'none']).optional(),
+    /** The OTLP base URL (`/v1/traces` is added). OTEL_EXPORTER_OTLP_ENDPOINT. */
+    endpoint: z.string().optional(),
+    /** The OTLP traces URL, used as is. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT. */
+    tracesEndpoint: z.string().optional(),
+    /** OTEL_EXPORTER_OTLP_PROTOCOL (grpc is not supported). */
+    protocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+    /** Where the zipkin exporter sends spans. OTEL_EXPORTER_ZIPKIN_ENDPOINT. */
+    zipkinEndpoint: z.string().default('http://localhost:9411/api/v2/spans'),
+    /** OTEL_TRACES_SAMPLER; live. */
+    sampler: z
+      .enum([
+        'always_on',
+        'always_off',
+        'traceidratio',
+        'parentbased_always_on',
+        'parentbased_always_off',
+        'parentbased_traceidratio',
+      ])
+      .default('parentbased_always_on'),
+    /** The ratio of the `traceidratio` samplers, 0 to 1; live. OTEL_TRACES_SAMPLER_ARG. */
+    samplerArg: z.number().min(0).max(1).default(1),
+    /** The `service.name` spans carry; default the service's name. OTEL_SERVICE_NAME. */
+    serviceName: z.string().optional(),
+    /** Extra resource attributes, `key=value,key=value`. OTEL_RESOURCE_ATTRIBUTES. */
+    resourceAttributes: z.string().optional(),
+    /** Spans waiting for export; more are dropped (and counted), never waited for. OTEL_BSP_MAX_QUEUE_SIZE. */
+    maxQueueSize: z.number().int().positive().default(2_048),
+    /** OTEL_BSP_MAX_EXPORT_BATCH_SIZE. */
+    maxExportBatchSize: z.number().int().positive().default(512),
+    /** How long spans wait to be sent in a batch. OTEL_BSP_SCHEDULE_DELAY. */
+    scheduledDelayMs: ms(5_000),
+    /** An export taking longer is given up (its spans counted as dropped). OTEL_EXPORTER_OTLP_TIMEOUT. */
+    exportTimeoutMs: z.number().int().positive().default(10_000),
+    /** On close, queued spans get this long to leave. */
+    shutdownTimeoutMs: ms(2_000),
+  }),
   shutdown: z.object({
     /** After readiness turns 503, keep serving this long so load balancers notice. */
     drainDelayMs: ms(5_000),
@@ -80,7 +123,13 @@ export const serviceDefaults = {
 
 /** Realm overrides of the service keys: a developer's machine wants fast restarts and a loopback listener. */
 export const serviceRealms = {
-  local: { http: { host: '127.0.0.1' }, log: { level: 'debug' }, shutdown: { drainDelayMs: 0 } },
+  local: {
+    http: { host: '127.0.0.1' },
+    log: { level: 'debug' },
+    shutdown: { drainDelayMs: 0 },
+    // Traces show in the dev dashboard within a second.
+    tracing: { scheduledDelayMs: 500 },
+  },
 } as const;
 
 /** The value of the service keys. */

@@ -9,6 +9,7 @@ import {
   chainResolver,
   createClient,
   envResolver,
+  newTraceparent,
   type SmartClient,
 } from 'smart-client';
 import type { Env } from 'smart-config';
@@ -22,6 +23,19 @@ declare module 'fastify' {
   }
 }
 
+// A request that came without `traceparent` gets one trace for all its calls
+// (made at its first call), so parallel calls share a trace id even with
+// tracing off. With tracing on, each attempt's span gives the header instead.
+const rootTraces = new WeakMap<FastifyRequest, string>();
+function rootTraceparent(request: FastifyRequest): string {
+  let root = rootTraces.get(request);
+  if (!root) {
+    root = newTraceparent();
+    rootTraces.set(request, root);
+  }
+  return root;
+}
+
 function contextOf(request: FastifyRequest | undefined, service: string): CallContext | undefined {
   if (!request) return { caller: service };
   const header = (name: string) => {
@@ -30,7 +44,7 @@ function contextOf(request: FastifyRequest | undefined, service: string): CallCo
   };
   return {
     requestId: request.id,
-    traceparent: header(TRACEPARENT_HEADER),
+    traceparent: header(TRACEPARENT_HEADER) ?? rootTraceparent(request),
     tracestate: header(TRACESTATE_HEADER),
     caller: service,
     deadline: request.deadline,
@@ -83,6 +97,8 @@ export const client = fp(
       realm: app.realm,
       resolver: chainResolver(resolvers),
       context: () => contextOf(maybeCurrentRequest(), app.serviceInfo.name),
+      // Call and attempt spans under the request's span (plugins/tracing.ts); without it, the API's global tracer.
+      ...(app.hasDecorator('tracingEnabled') && app.tracingEnabled ? { tracer: app.tracer } : {}),
       ...(app.hasDecorator('metrics') ? { events: clientMetrics(app.metrics) } : {}),
     });
     app.decorate('client', smartClient);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { EmbeddedDbInUseError } from '../errors.ts';
 import { migrate } from '../migrations.ts';
 import { acquirePidLock } from '../pid-lock.ts';
+import { querySpans } from './tracing-dependencies.ts';
 
 /** Your database's tables, for typed queries: augment it (`declare module 'smart-service'`). */
 // biome-ignore lint/suspicious/noEmptyInterface: filled in by users through declaration merging.
@@ -79,7 +80,8 @@ export const db = fp(
     const dialect = options.url
       ? postgresDialect(app, { ...options, url: options.url })
       : await embeddedDialect(app, options.embeddedDir);
-    const kysely = new Kysely<Database>({ dialect });
+    // A span per query inside a traced request (statement only, never its parameters).
+    const kysely = new Kysely<Database>({ dialect, ...(app.tracingEnabled ? { log: querySpans(app.tracer) } : {}) });
 
     app.decorate('db', kysely);
     app.decorate('migrate', () => migrate(kysely, options.migrationsDir, app.log));

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
+import { traceRedisCommands } from './tracing-dependencies.ts';
 
 /** Settings of the Redis client (the `redis.*` config keys). */
 export interface RedisOptions {
@@ -42,6 +43,8 @@ export const redis = fp(
       connectionName: app.serviceInfo.name,
     });
 
+    // A span per command inside a traced request (its name, never its arguments).
+    if (app.tracingEnabled) traceRedisCommands(client, app.tracer);
     let down = false;
     let closing = false;
     // One error line per outage, not one per reconnect attempt.

@@ -16,6 +16,8 @@ export interface Lifecycle {
   whenIdle(): Promise<void>;
   /** From now on every response closes its connection, in-flight ones included. */
   closeConnections(): void;
+  /** Runs the rest of each request (after `onRequest`): tracing enters the request's span here. */
+  around: ((request: FastifyRequest, next: () => void) => void) | undefined;
 }
 
 declare module 'fastify' {
@@ -43,7 +45,8 @@ export const requestLifecycle = fp(
     let closing = false;
     let idle: (() => void) | undefined;
 
-    app.decorate('lifecycle', {
+    const lifecycle: Lifecycle = {
+      around: undefined,
       inFlight,
       observers,
       whenIdle: () =>
@@ -56,7 +59,8 @@ export const requestLifecycle = fp(
         closing = true;
         for (const reply of inFlight.values()) if (!reply.sent) reply.header('connection', 'close');
       },
-    } satisfies Lifecycle);
+    };
+    app.decorate('lifecycle', lifecycle);
     app.decorateRequest('deadline', undefined);
 
     app.addHook('onRequest', (request, reply, done) => {
@@ -72,7 +76,9 @@ export const requestLifecycle = fp(
           return;
         }
       }
-      runInRequest({ app, request, reply }, done);
+      const around = lifecycle.around;
+      if (around) around(request, () => runInRequest({ app, request, reply }, done));
+      else runInRequest({ app, request, reply }, done);
     });
 
     const finished = (request: FastifyRequest, status: number, seconds: number, aborted: boolean) => {

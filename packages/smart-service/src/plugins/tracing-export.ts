@@ -1,0 +1,73 @@
+import { type Attributes, createNoopMeter, type Meter, type MeterProvider } from '@opentelemetry/api';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import {
+  BatchSpanProcessor,
+  type BufferConfig,
+  ConsoleSpanExporter,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { type TracingConfig, type TracingExporter, otlpTracesUrl } from './tracing-settings.ts';
+
+/** Told how many spans were exported, and how many were dropped and why. */
+export interface SpanCounts {
+  exported(count: number): void;
+  /** `queue_full` (the exporter is slower than the spans come) or `export_failed` (down, refused, timed out). */
+  dropped(count: number, reason: 'queue_full' | 'export_failed'): void;
+}
+
+/** The exporter the settings name (never `none`: no exporter means no tracing). */
+export function createExporter(kind: Exclude<TracingExporter, 'none'>, config: TracingConfig): SpanExporter {
+  if (kind === 'zipkin') return new ZipkinExporter({ url: config.zipkinEndpoint });
+  if (kind === 'console') return new ConsoleSpanExporter();
+  const options = { url: otlpTracesUrl(config), timeoutMillis: config.exportTimeoutMs };
+  return config.protocol === 'http/json' ? new OtlpJsonExporter(options) : new OtlpProtoExporter(options);
+}
+
+// The SDK's batch processor reports what became of each span through its
+// self-observability counter `otel.sdk.processor.span.processed` (with
+// `error.type` = `queue_full` for a full queue, else the export error's
+// name). A meter with only that counter turns it into our counts, so the
+// drops are counted where the SDK decides them, with no wrapper of our own.
+function countingMeterProvider(counts: SpanCounts): MeterProvider {
+  const noop = createNoopMeter();
+  const meter: Meter = Object.create(noop, {
+    createCounter: {
+      value(name: string, options?: unknown) {
+        if (name !== 'otel.sdk.processor.span.processed') return noop.createCounter(name, options as never);
+        return {
+          add(count: number, attributes?: Attributes) {
+            const error = attributes?.['error.type'];
+            if (error === undefined) counts.exported(count);
+            else counts.dropped(count, error === 'queue_full' ? 'queue_full' : 'export_failed');
+          },
+        };
+      },
+    },
+  });
+  return { getMeter: () => meter };
+}
+
+/**
+ * The bounded, batching span processor: spans wait in a queue of
+ * `maxQueueSize` (more are dropped, never waited for) and leave in batches
+ * every `scheduledDelayMs`; an export that fails or outlasts
+ * `exportTimeoutMs` loses its batch. A request never waits for an exporter.
+ *
+ * @example
+ * const processor = batchProcessor(createExporter('otlp', config), config, counts);
+ */
+export function batchProcessor(exporter: SpanExporter, config: TracingConfig, counts: SpanCounts): BatchSpanProcessor {
+  // sdk-trace-base's BatchSpanProcessor passes its options on to sdk-trace's, whose
+  // type has selfObsMeterProvider; the older config type here does not list it.
+  const options: BufferConfig & { selfObsMeterProvider: MeterProvider } = {
+    maxQueueSize: config.maxQueueSize,
+    maxExportBatchSize: Math.min(config.maxExportBatchSize, config.maxQueueSize),
+    scheduledDelayMillis: config.scheduledDelayMs,
+    // A little above the exporter's own timeout, so the exporter's error (and count) comes first.
+    exportTimeoutMillis: config.exportTimeoutMs + 1_000,
+    selfObsMeterProvider: countingMeterProvider(counts),
+  };
+  return new BatchSpanProcessor(exporter, options);
+}
