@@ -16,6 +16,7 @@ export const OUR_PACKAGES = [
   'smart-client',
   'smart-service',
   'smart-atlas',
+  'smart-dev',
   'create-smart-service',
 ] as const;
 

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type DevSession, startDev } from 'smart-service/dev';
+import { type DevSession, startDev } from 'smart-dev';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fib } from '../fibfrontend/src/fib.ts';
 

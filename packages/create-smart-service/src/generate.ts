@@ -126,9 +126,14 @@ export async function generate(answers: Answers): Promise<GeneratedFile[]> {
     ...answers,
     folder,
     pnpm,
-    // smart dev runs the service next to an embedded Atlas from smart-atlas.
     smartServiceSpec: specifier(answers, 'smart-service'),
+    // `dev` runs `smart dev`, which smart-service's `smart` hands to smart-dev
+    // (with its own smart-atlas for the embedded Atlas); smart-atlas stays a
+    // dev dependency of its own for the admin commands the README shows
+    // (`smart-atlas services`, `config set`): a package manager puts only
+    // direct dependencies' bins on the PATH.
     smartAtlasSpec: specifier(answers, 'atlas'),
+    smartDevSpec: specifier(answers, 'smart-dev'),
     pnpmVersion: answers.packageManagerVersion ?? 'latest',
     containers: answers.db || answers.redis,
     run: pnpm ? 'pnpm' : 'npm run',

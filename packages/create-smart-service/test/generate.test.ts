@@ -24,7 +24,8 @@ function imported(files: GeneratedFile[]): Set<string> {
 
 // Dependencies used through a script or a tool rather than an import, and why.
 const TOOLS: Record<string, string> = {
-  'smart-atlas': 'smart dev runs its embedded Atlas from it',
+  'smart-dev': '`smart dev` (the dev script) is in it',
+  'smart-atlas': "the README's admin commands (smart-atlas services, config set)",
   typescript: 'tsc: typecheck and build',
   vite: "vitest's peer dependency",
   '@types/node': "Node's types for tsc",
@@ -67,7 +68,7 @@ describe('generate (answers in, files out, nothing written)', () => {
     expect(pkg).toMatchObject({
       name: 'orders',
       dependencies: { 'smart-service': `^${own}` },
-      devDependencies: { 'smart-atlas': `^${own}` },
+      devDependencies: { 'smart-atlas': `^${own}`, 'smart-dev': `^${own}` },
     });
     expect(Object.keys(pkg.scripts)).toEqual(
       expect.arrayContaining(['dev', 'start', 'test', 'migrate', 'typecheck', 'build', 'generate']),
@@ -119,6 +120,7 @@ describe('generate (answers in, files out, nothing written)', () => {
       JSON.parse(pnpm.find((f) => f.path === 'package.json')?.contents ?? '{}').dependencies['smart-service'],
     ).toBe(`link:${REPO}/packages/smart-service`);
     expect(packageJson(pnpm).devDependencies['smart-atlas']).toBe(`link:${REPO}/packages/atlas`);
+    expect(packageJson(pnpm).devDependencies['smart-dev']).toBe(`link:${REPO}/packages/smart-dev`);
     const npm = await generate({ name: 'orders', db: false, redis: false, packageManager: 'npm', localPackages: REPO });
     expect(JSON.parse(npm.find((f) => f.path === 'package.json')?.contents ?? '{}').dependencies['smart-service']).toBe(
       `file:${REPO}/packages/smart-service`,

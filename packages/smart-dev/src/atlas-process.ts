@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { DevError, devErrorCodes } from '../errors.ts';
-import { acquirePidLock } from '../pid-lock.ts';
+import { acquirePidLock } from 'smart-service';
+import { DevError, devErrorCodes } from './errors.ts';
 import { parseJsonLine } from './log-format.ts';
 import { type Backoff, type ExitInfo, SupervisedProcess } from './supervised-process.ts';
 

@@ -1,5 +1,5 @@
-import { DevError, devErrorCodes } from '../errors.ts';
 import { portOr } from './atlas-process.ts';
+import { DevError, devErrorCodes } from './errors.ts';
 import { startDev } from './start-dev.ts';
 import type { DevSession } from './types.ts';
 
@@ -12,16 +12,22 @@ export interface DevCommandOptions {
   readonly watch?: boolean | undefined;
   /** `--atlas-port N`; without it 4100, or a free port when 4100 is taken. */
   readonly atlasPort?: string | undefined;
+  /** `--dashboard-port N`; without it 4200, or a free port when 4200 is taken. */
+  readonly dashboardPort?: string | undefined;
+  /** `--no-dashboard` makes it false. */
+  readonly dashboard?: boolean | undefined;
   readonly output?: NodeJS.WritableStream;
 }
 
 /** The port Atlas prefers, as `smart-atlas serve` does, so `smart-atlas services` finds it without flags. */
 export const DEFAULT_ATLAS_PORT = 4100;
+/** The dashboard's preferred port. */
+export const DEFAULT_DASHBOARD_PORT = 4200;
 
-function parsePort(text: string): number {
+function parsePort(text: string, option = '--atlas-port'): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65_535) {
-    throw new DevError(devErrorCodes.invalidOption, `--atlas-port must be a port number (0-65535), not "${text}"`);
+    throw new DevError(devErrorCodes.invalidOption, `${option} must be a port number (0-65535), not "${text}"`);
   }
   return port;
 }
@@ -65,10 +71,15 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
       .filter(Boolean);
     const atlasPort =
       options.atlasPort === undefined ? await portOr(DEFAULT_ATLAS_PORT) : parsePort(String(options.atlasPort));
+    const dashboardPort =
+      options.dashboardPort === undefined
+        ? await portOr(DEFAULT_DASHBOARD_PORT)
+        : parsePort(String(options.dashboardPort), '--dashboard-port');
     const starting = startDev({
       root: options.root,
       watch: options.watch !== false,
       atlasPort,
+      dashboard: options.dashboard === false ? false : { port: dashboardPort },
       ...(services ? { services } : {}),
       ...(options.output ? { output: options.output } : {}),
     });

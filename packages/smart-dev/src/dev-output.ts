@@ -62,13 +62,19 @@ export class DevOutput {
   }
 
   /** Where everything listens, once all are ready. */
-  summary(services: readonly { name: string; url: string | undefined }[], atlasUrl: string, watching: boolean): void {
+  summary(
+    services: readonly { name: string; url: string | undefined }[],
+    atlasUrl: string,
+    watching: boolean,
+    dashboardUrl?: string,
+  ): void {
     if (!this.#stream) return;
-    const width = Math.max(...services.map((s) => s.name.length), 'atlas'.length);
+    const width = Math.max(...services.map((s) => s.name.length), 'dashboard'.length);
     const lines = [
       `ready: ${services.length} service${services.length === 1 ? '' : 's'} in realm local`,
       ...services.map((s) => `  ${s.name.padEnd(width)}  ${s.url ?? '(not listening)'}`),
       `  ${'atlas'.padEnd(width)}  ${atlasUrl}  (SMART_ATLAS_URL)`,
+      ...(dashboardUrl ? [`  ${'dashboard'.padEnd(width)}  ${dashboardUrl}  (traces, logs, config, monitor)`] : []),
       watching ? 'restarting services when their files change; Ctrl-C stops everything' : 'Ctrl-C stops everything',
     ];
     for (const text of lines) this.notice('smart dev', text, text.startsWith('  ') ? 'reset' : 'bold');

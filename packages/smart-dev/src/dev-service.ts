@@ -1,9 +1,13 @@
 import { EventEmitter } from 'node:events';
+import { extname } from 'node:path';
 import type { Instance } from 'atlas-client';
 import type { ServiceSpec } from './discover.ts';
 import { parseJsonLine } from './log-format.ts';
 import { type Backoff, type ExitInfo, SupervisedProcess } from './supervised-process.ts';
 import type { DevLogLine, DevService } from './types.ts';
+
+/** The dev probe every service gets preloaded (`.ts` in the workspace, `.js` once built). */
+const PROBE = new URL(`./dev-probe${extname(import.meta.filename)}`, import.meta.url).href;
 
 /** Fastify's own line once the server listens (smart-service logs it at info). */
 const LISTENING = /^Server listening at (https?:\/\/[^\s,]+)/;
@@ -47,7 +51,7 @@ export class DevServiceProcess extends EventEmitter implements DevService {
     this.#overrideEnv = options.overrideEnv ?? {};
     this.#process = new SupervisedProcess({
       cwd: this.dir,
-      args: [this.#spec.entry],
+      args: ['--import', PROBE, this.#spec.entry],
       env: () => this.#env(),
       backoff: options.backoff,
       stopTimeoutMs: options.stopTimeoutMs,
@@ -81,6 +85,21 @@ export class DevServiceProcess extends EventEmitter implements DevService {
   /** Atlas instances of this service (kept for deregistering a crashed one). */
   get instances(): readonly Instance[] {
     return this.#instances;
+  }
+
+  /** When its current process started (ms since the epoch). */
+  get startedAt(): number {
+    return this.#process.startedAt;
+  }
+
+  /** The process's state: running, stopping, waiting (to restart after a crash), stopped. */
+  get state(): string {
+    return this.#process.state;
+  }
+
+  /** Asks the service's dev probe (see dev-probe.ts); undefined when it does not run or answer. */
+  ask(question: { what: 'config'; key?: string }): Promise<unknown> {
+    return this.#process.request({ smartDev: 'ask', ...question });
   }
 
   start(): void {

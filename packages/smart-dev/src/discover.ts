@@ -3,7 +3,7 @@ import { glob, readdir, readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { SERVICE_NAME_PATTERN } from 'smart-protocol';
 import { z } from 'zod';
-import { DevError, devErrorCodes } from '../errors.ts';
+import { DevError, devErrorCodes } from './errors.ts';
 
 /** One service `smart dev` runs: where it is, what it starts, what it adds to the environment. */
 export interface ServiceSpec {

@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { type AtlasClient, createAtlasClient } from 'atlas-client';
-import { DevError, devErrorCodes } from '../errors.ts';
-import { isAlive } from '../pid-lock.ts';
+import { isAlive } from 'smart-service';
 import { EmbeddedAtlas, findAtlasBin } from './atlas-process.ts';
+import { type Dashboard, startDashboard } from './dashboard/dashboard-server.ts';
 import { DevOutput } from './dev-output.ts';
 import { DevServiceProcess } from './dev-service.ts';
 import { discoverServices } from './discover.ts';
+import { DevError, devErrorCodes } from './errors.ts';
 import { parseJsonLine } from './log-format.ts';
 import { type Backoff, DEFAULT_BACKOFF, type ExitInfo } from './supervised-process.ts';
 import type { DevExit, DevLogLine, DevOptions, DevSession } from './types.ts';
@@ -38,6 +39,7 @@ class Session extends EventEmitter implements DevSession {
   readonly #closers: (() => void)[] = [];
   readonly #waiters = new Set<() => void>();
   #client: AtlasClient | undefined;
+  #dashboard: Dashboard | undefined;
   #summarised = false;
   #stopping: Promise<void> | undefined;
   readonly #killAll = () => this.kill();
@@ -56,6 +58,21 @@ class Session extends EventEmitter implements DevSession {
 
   get atlasUrl(): string {
     return this.#atlas.url;
+  }
+
+  get dashboardUrl(): string | undefined {
+    return this.#dashboard?.url;
+  }
+
+  /** The session's Atlas client (the dashboard's too). */
+  atlasClient(): AtlasClient | undefined {
+    return this.#client;
+  }
+
+  /** Starts the dashboard; resolves with its OTLP endpoint. */
+  async startDashboard(port: number): Promise<string> {
+    this.#dashboard = await startDashboard({ source: this, port });
+    return this.#dashboard.otlpEndpoint;
   }
 
   /** Starts Atlas and waits until it listens; fails with its last lines if it exits or hangs. */
@@ -177,7 +194,12 @@ class Session extends EventEmitter implements DevSession {
     if (!this.#allReady()) return;
     if (!this.#summarised) {
       this.#summarised = true;
-      this.#output.summary([...this.services.values()], this.atlasUrl, this.#options.watch !== false);
+      this.#output.summary(
+        [...this.services.values()],
+        this.atlasUrl,
+        this.#options.watch !== false,
+        this.#dashboard?.url,
+      );
     }
     for (const resolve of this.#waiters) resolve();
     this.#waiters.clear();
@@ -218,6 +240,7 @@ class Session extends EventEmitter implements DevSession {
       await Promise.all([...this.services.values()].map((s) => s.stop()));
       // Our watches end before Atlas does: the services deregistered through it on their way out.
       await this.#client?.close().catch(() => {});
+      await this.#dashboard?.close().catch(() => {});
       await this.#atlas.stop();
       process.off('exit', this.#killAll);
       if (this.atlasUrl) this.#output.notice('smart dev', 'stopped');
@@ -249,7 +272,7 @@ function notReady(why: string): DevError {
  * `name │ ` prefix.
  *
  * @example
- * import { startDev } from 'smart-service/dev';
+ * import { startDev } from 'smart-dev';
  *
  * const dev = await startDev({ root: 'examples/fibpro' });
  * await dev.ready();
@@ -291,7 +314,20 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     await session.stop();
     throw err;
   }
+  let otlp: string | undefined;
+  try {
+    if (options.dashboard !== false) otlp = await session.startDashboard(options.dashboard?.port ?? 0);
+  } catch (err) {
+    await session.stop();
+    throw err;
+  }
   Object.assign(base, {
+    // Traces go to the dashboard unless the user points them elsewhere; sent
+    // every 500 ms, so a request shows up while the user still looks.
+    ...(otlp && !base.OTEL_EXPORTER_OTLP_ENDPOINT && !base.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp }
+      : {}),
+    ...(otlp && !base.OTEL_BSP_SCHEDULE_DELAY ? { OTEL_BSP_SCHEDULE_DELAY: '500' } : {}),
     NODE_ENV: 'development',
     SMART_REALM: 'local',
     SMART_HTTP__HOST: '127.0.0.1',

@@ -65,6 +65,8 @@ export class SupervisedProcess extends EventEmitter {
   #startedAt = 0;
   #exited: Promise<void> = Promise.resolve();
   #restarts = 0;
+  #nextRequest = 0;
+  readonly #pending = new Map<number, (reply: unknown) => void>();
 
   constructor(options: SupervisedOptions) {
     super();
@@ -81,6 +83,11 @@ export class SupervisedProcess extends EventEmitter {
   /** Starts after the first one (crash restarts and requested ones). */
   get restarts(): number {
     return this.#restarts;
+  }
+
+  /** When the running child started (ms since the epoch); 0 before the first start. */
+  get startedAt(): number {
+    return this.#startedAt;
   }
 
   get state(): State {
@@ -125,6 +132,33 @@ export class SupervisedProcess extends EventEmitter {
     if (pid) killGroup(pid, 'SIGKILL');
   }
 
+  /**
+   * Asks the running child something over its IPC channel (the dev probe
+   * answers `{ smartDev: 'reply', id, result }`); undefined when no child
+   * runs or it does not answer within `timeoutMs`.
+   */
+  request(message: Record<string, unknown>, timeoutMs = 2_000): Promise<unknown> {
+    const child = this.#child;
+    if (!child?.connected || this.pid === undefined) return Promise.resolve(undefined);
+    const id = ++this.#nextRequest;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.#pending.set(id, (reply) => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        resolve(reply);
+      });
+      try {
+        child.send({ ...message, id });
+      } catch {
+        this.#pending.get(id)?.(undefined);
+      }
+    });
+  }
+
   #spawn(): void {
     const child = spawn(process.execPath, ['--import', GUARD, ...this.#options.args], {
       cwd: this.#options.cwd,
@@ -144,8 +178,12 @@ export class SupervisedProcess extends EventEmitter {
     this.#exited = new Promise((resolve) => {
       done = resolve;
     });
-    // The channel is only for the guard's disconnect: never keep our loop alive for it.
+    // The channel is for the guard's disconnect and the dev probe's answers: never keep our loop alive for it.
     child.channel?.unref();
+    child.on('message', (message: { smartDev?: string; id?: number; result?: unknown }) => {
+      if (message?.smartDev === 'reply' && typeof message.id === 'number')
+        this.#pending.get(message.id)?.(message.result);
+    });
     for (const [stream, name] of [
       [child.stdout, 'stdout'],
       [child.stderr, 'stderr'],

@@ -16,6 +16,11 @@ export interface DevOptions {
   readonly atlasPackage?: string;
   /** Where the embedded Atlas keeps its data; default `<root>/.smart/atlas-dev`. */
   readonly atlasDataDir?: string;
+  /**
+   * The dashboard (traces, logs, config, monitor) and its OTLP receiver; on
+   * by default, on a free port (the CLI prefers 4200). `false`: none.
+   */
+  readonly dashboard?: false | { readonly port?: number };
   /** How long a stopping service may take before it is killed; default 10 s. */
   readonly stopTimeoutMs?: number;
   /** Crash restart back-off: first delay, cap, and the uptime after which it starts over. */
@@ -61,6 +66,8 @@ export interface DevExit {
 export interface DevSession {
   /** The embedded Atlas, e.g. `http://127.0.0.1:4100`. */
   readonly atlasUrl: string;
+  /** The dashboard, e.g. `http://127.0.0.1:4200`; undefined when turned off. */
+  readonly dashboardUrl: string | undefined;
   /** Every service, by name. */
   readonly services: ReadonlyMap<string, DevService>;
   /** Resolves when every service listens AND its current process is registered in Atlas. */

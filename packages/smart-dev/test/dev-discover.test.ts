@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { discoverServices } from '../src/dev/index.ts';
+import { discoverServices } from '../src/index.ts';
 
 const roots: string[] = [];
 afterAll(async () => {

@@ -6,14 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { workspacePatterns } from '../src/dev/discover.ts';
-import { devErrorCodes, discoverServices, startDev } from '../src/dev/index.ts';
-import { formatLine } from '../src/dev/log-format.ts';
-import { isIgnored, watchTree } from '../src/dev/watch-tree.ts';
+import { findAtlasBin } from '../src/atlas-process.ts';
+import { workspacePatterns } from '../src/discover.ts';
+import { devErrorCodes, discoverServices, startDev } from '../src/index.ts';
+import { formatLine } from '../src/log-format.ts';
+import { isIgnored, watchTree } from '../src/watch-tree.ts';
 import { eventually } from './helper.ts';
 
 const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '../bin/smart.ts');
+const BIN = join(import.meta.dirname, '../../smart-service/bin/smart.ts');
 const roots: string[] = [];
 afterAll(async () => {
   for (const root of roots) await rm(root, { recursive: true, force: true });
@@ -113,19 +114,21 @@ describe('smart dev finds the services of a folder', () => {
     }
   });
 
-  it('asks for smart-atlas when it is not installed (the command says so and exits 1)', async () => {
+  it('`smart dev` says how to install smart-dev when it is not installed (and exits 1)', async () => {
     const root = await folder({ ...service('orders'), 'package.json': '{}' });
     const env = { ...process.env };
     delete env.NODE_PATH; // pnpm's, under which every workspace package resolves from anywhere
-    const failed = await run(process.execPath, [BIN, 'dev', root], { env }).then(
+    const failed = await run(process.execPath, [BIN, 'dev', root], { env, cwd: root }).then(
       () => undefined,
       (err: { code: number; stdout: string; stderr: string }) => err,
     );
     expect(failed?.code).toBe(1);
-    expect(failed?.stderr).toContain(
-      'smart: SMART_SERVICE_DEV_NO_ATLAS: smart dev runs Atlas from the smart-atlas package',
-    );
-    expect(failed?.stderr).toContain('pnpm add -D smart-atlas');
+    expect(failed?.stderr).toContain('`smart dev` is in the smart-dev package, which is not installed here');
+    expect(failed?.stderr).toContain('pnpm add -D smart-dev');
+  });
+
+  it('finds smart-atlas next to itself: a folder needs only smart-dev installed', async () => {
+    expect(findAtlasBin(await folder({ 'package.json': '{}' }))).toMatch(/atlas[/\\]bin[/\\]smart-atlas\.ts$/);
   });
 
   it("fails with Atlas's own words when its port is taken, and leaves nothing running", async () => {

@@ -5,18 +5,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevExit, type DevService, type DevSession, devErrorCodes, startDev } from '../src/dev/index.ts';
+import { type DevExit, type DevService, type DevSession, devErrorCodes, startDev } from '../src/index.ts';
 import { eventually } from './helper.ts';
 
 const PACKAGE = resolve(import.meta.dirname, '..');
 const ATLAS = resolve(PACKAGE, '../atlas');
-const BIN = join(PACKAGE, 'bin/smart.ts');
+const SERVICE = resolve(PACKAGE, '../smart-service');
+// smart-service's `smart`, which hands `dev` to the smart-dev installed in the folder.
+const BIN = join(SERVICE, 'bin/smart.ts');
 const roots: string[] = [];
 
 /**
  * A folder of services as a user has it: the fixture's two services, each
- * with its package.json, and node_modules/smart-service and smart-atlas
- * linked to the workspace packages.
+ * with its package.json, and node_modules/smart-service, smart-atlas and
+ * smart-dev linked to the workspace packages.
  */
 async function servicesFolder(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'smart-dev-'));
@@ -27,8 +29,9 @@ async function servicesFolder(): Promise<string> {
   }
   await writeFile(join(root, 'package.json'), JSON.stringify({ name: 'shop', private: true, type: 'module' }));
   await mkdir(join(root, 'node_modules'));
-  await symlink(PACKAGE, join(root, 'node_modules/smart-service'));
+  await symlink(SERVICE, join(root, 'node_modules/smart-service'));
   await symlink(ATLAS, join(root, 'node_modules/smart-atlas'));
+  await symlink(PACKAGE, join(root, 'node_modules/smart-dev'));
   return root;
 }
 
@@ -80,7 +83,8 @@ afterAll(() => {
  */
 function runCli(root: string, group = false): { child: ChildProcess; output: () => string } {
   let text = '';
-  const child = spawn(process.execPath, [BIN, 'dev', root, '--atlas-port', '0'], {
+  const child = spawn(process.execPath, [BIN, 'dev', root, '--atlas-port', '0', '--dashboard-port', '0'], {
+    cwd: root,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: group,
@@ -319,7 +323,10 @@ describe('smart dev (the command)', () => {
     await writeFile(join(root, 'smart-dev.json'), JSON.stringify(manifest));
     const { child, output } = runCli(root);
     await eventually(() => output().includes('ready: 2 services'), 45_000);
-    expect(output()).toMatch(/smart dev │ {3}beta {3}http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(output()).toMatch(/smart dev │ {3}beta +http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(output()).toMatch(
+      /smart dev │ {3}dashboard +http:\/\/127\.0\.0\.1:\d+ +\(traces, logs, config, monitor\)$/m,
+    );
     expect(output()).not.toMatch(/^beta .*Server listening/m);
     const pids = await childrenOf(child.pid as number);
     expect(pids).toHaveLength(3);

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { migrateCommand } from '../src/cli.ts';
-import { devCommand } from '../src/dev/dev-command.ts';
+import { delegateToSmartDev, migrateCommand } from '../src/cli.ts';
 
 const program = new Command('smart').description('Run and manage a smart service.');
 
@@ -14,17 +13,24 @@ program
     console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'nothing to apply: the database is up to date');
   });
 
-program
-  .command('dev [root]')
-  .description('run a folder of services with an embedded Atlas, restarting them on change and on crash')
-  .option('--only <names>', 'only these services (comma-separated)')
-  .option('--no-watch', 'do not restart services when their files change')
-  .option('--atlas-port <port>', 'the embedded Atlas port (default 4100, or a free one when taken)')
-  .action(async (root: string | undefined, options: { only?: string; watch: boolean; atlasPort?: string }) => {
-    const code = await devCommand({ root: root ?? '.', ...options });
-    // Everything is stopped: nothing left is worth waiting for.
-    process.exit(code);
-  });
+// Both live in smart-dev; every argument after the command's name goes to it as typed.
+for (const [name, description] of [
+  ['dev', 'run a folder of services with an embedded Atlas and a dashboard (from smart-dev)'],
+  ['monitor', 'requests/s, % errors, p50 and p99 of every service in a realm (from smart-dev)'],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action(async () => {
+      const code = await delegateToSmartDev(process.argv.slice(2));
+      // Everything is stopped: nothing left is worth waiting for.
+      process.exit(code);
+    });
+}
 
 await program.parseAsync().catch((err: Error & { code?: string }) => {
   console.error(`smart: ${err.code ? `${err.code}: ` : ''}${err.message}`);

@@ -111,39 +111,6 @@ export class MigrationError extends createError(
   }
 }
 
-/**
- * `smart dev` could not start or was given bad input. `code` says which:
- * see {@link devErrorCodes}.
- *
- * @example
- * await startDev({ root }).catch((err) => { if (err.code === devErrorCodes.noAtlas) ... });
- */
-export class DevError extends SmartServiceError {
-  constructor(code: (typeof devErrorCodes)[keyof typeof devErrorCodes], message: string, options?: ErrorOptions) {
-    super(code, 500, message, options);
-  }
-}
-
-/** The codes of {@link DevError}. */
-export const devErrorCodes = {
-  /** `smart-atlas` is not installed where the services or smart-service can find it. */
-  noAtlas: 'SMART_SERVICE_DEV_NO_ATLAS',
-  /** The embedded Atlas exited or did not listen in time. */
-  atlasFailed: 'SMART_SERVICE_DEV_ATLAS_FAILED',
-  /** The folder has no services (no manifest and no folder with package.json + src/server.ts). */
-  noServices: 'SMART_SERVICE_DEV_NO_SERVICES',
-  /** `smart-dev.json` is not valid. */
-  badManifest: 'SMART_SERVICE_DEV_BAD_MANIFEST',
-  /** `--only` / `services` names a service the folder does not have. */
-  unknownService: 'SMART_SERVICE_DEV_UNKNOWN_SERVICE',
-  /** A `startDev` option is invalid (a port out of range, a missing root). */
-  invalidOption: 'SMART_SERVICE_DEV_INVALID_OPTION',
-  /** Another smart dev session uses the same Atlas data folder. */
-  alreadyRunning: 'SMART_SERVICE_DEV_ALREADY_RUNNING',
-  /** `session.ready({ timeoutMs })` ran out of time, or the session stopped first. */
-  notReady: 'SMART_SERVICE_DEV_NOT_READY',
-} as const;
-
 /** Problem `code`s the service itself answers with (besides Fastify's and the user's own). */
 export const problemCodes = {
   notFound: 'SMART_SERVICE_ROUTE_NOT_FOUND',
@@ -162,5 +129,4 @@ export const errorCodes = [
   EmbeddedDbInUseError.code,
   DeadlinePassedError.code,
   ...Object.values(problemCodes),
-  ...Object.values(devErrorCodes),
 ] as const;

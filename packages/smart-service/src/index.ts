@@ -37,6 +37,8 @@ export {
 } from './errors.ts';
 export type {} from './fastify-types.ts';
 export { migrate, migratorFor } from './migrations.ts';
+// For smart-dev's session lock (the same pid-lock as the embedded database's): not for services.
+export { acquirePidLock, isAlive } from './pid-lock.ts';
 export type { Database } from './plugins/db.ts';
 export type { CheckResult, HealthCheckFn, HealthCheckOptions, ReadinessReport } from './plugins/health.ts';
 export { type ServiceConfig, serviceSchema } from './service-config.ts';

@@ -1,5 +1,16 @@
 import { resolve } from 'node:path';
-import { createSmartService, type SmartServiceOptions } from 'smart-service';
+import { createSmartService, defineConfig, type SmartServiceOptions } from 'smart-service';
+import { z } from 'zod';
+
+/**
+ * pricing's own setting: a surcharge in credits on every price, 0 by
+ * default; per realm, from the environment (`SMART_PRICING__SURCHARGE=1`) or
+ * live from Atlas (the smart dev dashboard's Config panel edits it).
+ */
+export const config = defineConfig({
+  schema: z.object({ pricing: z.object({ surcharge: z.number().int().min(0).max(100) }) }),
+  defaults: { pricing: { surcharge: 0 } },
+});
 
 /**
  * What fib(n) costs: one credit, plus one per doubling of n (fib(n) has
@@ -11,10 +22,11 @@ export function costOf(n: number): number {
 }
 
 /** pricing: `GET /price/:n`. */
-export async function build(options: Partial<SmartServiceOptions> = {}) {
+export async function build(options: Partial<SmartServiceOptions<typeof config>> = {}) {
   const app = await createSmartService({
     name: 'pricing',
     version: '1.0.0',
+    config,
     root: resolve(import.meta.dirname, '..'),
     ...options,
   });
@@ -22,7 +34,7 @@ export async function build(options: Partial<SmartServiceOptions> = {}) {
     const { n: raw } = request.params as { n: string };
     if (!/^\d{1,6}$/.test(raw)) return reply.badRequest(`n must be a whole number from 0 to 999999, not "${raw}"`);
     const n = Number(raw);
-    return { n, cost: costOf(n) };
+    return { n, cost: costOf(n) + app.config.pricing.surcharge };
   });
   return app;
 }
