@@ -1,7 +1,10 @@
 import { Agent } from 'undici';
+import { AddressPolicy } from './address-policy.ts';
 import { createBalancer } from './balancer.ts';
 import { Ejector } from './ejection.ts';
 import { balance, HostGuard } from './layers/balance.ts';
+import { bulkhead } from './layers/bulkhead.ts';
+import { circuitBreaker } from './layers/circuit-breaker.ts';
 import { deadline } from './layers/deadline.ts';
 import { eject } from './layers/eject.ts';
 import { hedge } from './layers/hedge.ts';
@@ -24,11 +27,13 @@ import type { ServiceResolver } from './resolvers.ts';
  * | callSpan    | call    | the call's span (OpenTelemetry API; a no-op without an SDK)            |
  * | outcome     | call    | `onCall` outcome and time; an uncoded failure becomes UNAVAILABLE      |
  * | deadline    | call    | the call's deadline; fails past it (DEADLINE_EXCEEDED)                  |
+ * | circuitBreaker | call | fails fast while the target's circuit is open; counts call outcomes   |
  * | propagation | call    | request id, traceparent/tracestate, caller, deadline headers           |
  * | resolve     | call    | service -> endpoints (synchronous when the resolver is)               |
  * | retry       | call    | turns the call into attempts: first, then retries within the budget   |
  * | hedge       | attempt | a backup attempt (kind `hedge`) when the first is slow                |
  * | attemptSpan | attempt | a span per attempt (kind, instance, outcome); its traceparent          |
+ * | bulkhead    | attempt | at most N attempts in flight (and M queued) per target                 |
  * | eject       | attempt | leaves ejected instances out; counts each attempt's outcome           |
  * | balance     | attempt | picks the instance (away from those tried); allowed hosts             |
  * | transport   | attempt | undici (the end of the chain, not a layer)                            |
@@ -36,7 +41,10 @@ import type { ServiceResolver } from './resolvers.ts';
  * Why this order: the outcome sees every failure, the deadline's among
  * them; headers are set once per call, before any attempt; retries and
  * hedges draw the same budget and each of their attempts is ejected from
- * and balanced anew.
+ * and balanced anew. The circuit breaker judges whole calls (after their
+ * retries) and refuses them before any work; the retry and hedge layers ask
+ * it before each extra attempt, and every attempt takes a bulkhead slot, so
+ * neither a retry nor a hedge gets around them.
  */
 export function defaultLayers(
   options: ClientOptions,
@@ -47,13 +55,15 @@ export function defaultLayers(
     callSpan(options.tracer),
     outcome(events),
     deadline(options.timeoutMs ?? 10_000),
+    ...(options.circuitBreaker === false ? [] : [circuitBreaker(options.circuitBreaker ?? {}, events)]),
     propagation(),
     resolve(parts.resolver, parts.realm),
     retry(options.retry ?? {}, events),
     hedge(options.hedge, events),
     attemptSpan(options.tracer),
+    ...(options.bulkhead === false ? [] : [bulkhead(options.bulkhead ?? {}, events)]),
     eject(new Ejector(options.ejection), events),
-    balance(createBalancer(options.balancing), new HostGuard(options.allowedHosts)),
+    balance(createBalancer(options.balancing), new HostGuard(options.allowedHosts, options.deniedAddresses)),
   ];
 }
 
@@ -70,9 +80,21 @@ export function compose(layers: readonly Layer[], last: Send): Send {
   return send;
 }
 
-/** The agent every client sends with: keep-alive, `connections` per origin. */
+/**
+ * The agent every client sends with: keep-alive, `connections` per origin,
+ * and a connect-time `lookup` that refuses a host name resolving to a denied
+ * address (or outside the allowed networks) before the socket connects.
+ */
 export function createAgent(options: ClientOptions): Agent {
-  return new Agent({ connections: options.connections ?? 128, keepAliveTimeout: 30_000 });
+  const policy = new AddressPolicy({
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.deniedAddresses ? { deniedAddresses: options.deniedAddresses } : {}),
+  });
+  return new Agent({
+    connections: options.connections ?? 128,
+    keepAliveTimeout: 30_000,
+    connect: { lookup: policy.lookup },
+  });
 }
 
 export { transport };

@@ -20,6 +20,8 @@ export const codes = {
   http: 'SMART_CLIENT_HTTP_ERROR',
   remote: 'SMART_CLIENT_REMOTE_ERROR',
   invalidOption: 'SMART_CLIENT_INVALID_OPTION',
+  circuitOpen: 'SMART_CLIENT_CIRCUIT_OPEN',
+  bulkheadFull: 'SMART_CLIENT_BULKHEAD_FULL',
 } as const;
 
 /** Every error code of this package. */
@@ -32,6 +34,12 @@ const NotAllowed = createError(codes.notAllowed, 502, 'resolved address %s is ou
 const DeadlineExceeded = createError(codes.deadline, 504, 'deadline exceeded %s', { base });
 const Unavailable = createError(codes.unavailable, 503, '%s is unavailable: %s', { base });
 const InvalidOption = createError(codes.invalidOption, 500, '%s', { base });
+const CircuitOpen = createError(codes.circuitOpen, 503, 'the circuit to %s is %s: failing fast, next try in %s ms', {
+  base,
+});
+const BulkheadFull = createError(codes.bulkheadFull, 503, '%s has %s calls in flight and %s queued: failing fast', {
+  base,
+});
 
 /**
  * Another smart service answered with a problem+json error. It carries the
@@ -106,5 +114,17 @@ export const deadlineExceeded = (what: string) => new DeadlineExceeded(what);
 /** The target could not be reached (503); `cause` is the socket's error. */
 export const unavailable = (target: string, cause: unknown) =>
   new Unavailable(target, (cause as Error).message, { cause });
+/**
+ * The target's circuit is open (or half-open with its probes taken): the
+ * call failed fast without a request (503, not retried). `Retry-After` says
+ * when the circuit lets a probe through.
+ */
+export const circuitOpen = (target: string, state: string, retryAfterMs: number) =>
+  new CircuitOpen(target, state, Math.ceil(retryAfterMs), {
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+  });
+/** The target's bulkhead is full: as many calls in flight and queued as allowed (503, not retried). */
+export const bulkheadFull = (target: string, active: number, queued: number) =>
+  new BulkheadFull(target, active, queued, { headers: { 'retry-after': '1' } });
 /** A client option is invalid (500). */
 export const invalidOption = (message: string) => new InvalidOption(message);

@@ -6,7 +6,16 @@
  * const client = createClient({ resolver: staticResolver({ pricing: ['http://127.0.0.1:3002'] }) });
  * const price = await client.get<{ cost: number }>('service://pricing/price?n=42');
  */
+export { AddressPolicy, DEFAULT_DENIED_ADDRESSES } from './address-policy.ts';
 export { type Balancer, createBalancer } from './balancer.ts';
+export { BULKHEAD_DEFAULTS, Bulkhead, type BulkheadOptions, type BulkheadSettings } from './bulkhead.ts';
+export {
+  CIRCUIT_BREAKER_DEFAULTS,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitBreakerSettings,
+  type CircuitState,
+} from './circuit-breaker.ts';
 export { compose, defaultLayers } from './compose.ts';
 export { type EjectionOptions, Ejector } from './ejection.ts';
 export {
@@ -19,15 +28,17 @@ export {
 } from './errors.ts';
 export { type HedgeOptions, hedged, LatencyWindow } from './hedge.ts';
 export { balance, HostGuard } from './layers/balance.ts';
+export { bulkhead } from './layers/bulkhead.ts';
+export { circuitBreaker } from './layers/circuit-breaker.ts';
 export { deadline } from './layers/deadline.ts';
 export { eject } from './layers/eject.ts';
 export { hedge } from './layers/hedge.ts';
 export { Attempt, type AttemptKind, Call, type CallInput, type Layer, type Send } from './layers/layer.ts';
 export { outcome } from './layers/outcome.ts';
-export { attemptSpan, callSpan } from './layers/span.ts';
 export { propagation } from './layers/propagation.ts';
 export { resolve } from './layers/resolve.ts';
 export { retry } from './layers/retry.ts';
+export { attemptSpan, callSpan } from './layers/span.ts';
 export { transport } from './layers/transport.ts';
 export type { CallOutcome } from './options.ts';
 export {

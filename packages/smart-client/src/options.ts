@@ -1,4 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
+import { isCidr } from './address-policy.ts';
+import type { BulkheadOptions, BulkheadSettings } from './bulkhead.ts';
+import type { CircuitBreakerOptions, CircuitBreakerSettings, CircuitState } from './circuit-breaker.ts';
 import type { EjectionOptions } from './ejection.ts';
 import { codes, SmartClientError } from './errors.ts';
 import type { HedgeOptions } from './hedge.ts';
@@ -22,13 +25,17 @@ export type CallOutcome = 'ok' | 'error' | 'unavailable' | 'deadline' | 'refused
 
 /** What the client reports, per target service (smart-service turns these into metrics). */
 export interface ClientEvents {
-  /** A call ended: `ok` (any answer below 500), `error` (5xx), `unavailable`, `deadline`, or `refused` (no instance, not allowed). */
+  /** A call ended: `ok` (any answer below 500), `error` (5xx), `unavailable`, `deadline`, or `refused` (no instance, not allowed, circuit open, bulkhead full). */
   onCall?(target: string, outcome: CallOutcome, seconds: number): void;
   onRetry?(target: string): void;
   onHedge?(target: string): void;
   /** A retry or a hedge was refused by the target's retry budget. */
   onBudgetExhausted?(target: string): void;
   onEject?(target: string, origin: string): void;
+  /** The target's circuit went from `from` to `state` (once per transition). */
+  onCircuitState?(target: string, state: CircuitState, from: CircuitState): void;
+  /** An attempt was refused by the target's full bulkhead. */
+  onBulkheadFull?(target: string): void;
 }
 
 /** Options of `createClient`. */
@@ -38,11 +45,19 @@ export interface ClientOptions {
   /** How `service://` names are resolved; default the environment (`SMART_SERVICE_<NAME>_URL`). */
   readonly resolver?: ServiceResolver;
   /**
-   * Hosts a call may reach (names, or patterns). Default: any host but
-   * link-local addresses (169.254.0.0/16, fe80::/10), where cloud metadata
-   * services live; a poisoned registry entry cannot point a call there.
+   * Hosts a call may reach: names, RegExps, or networks (`10.0.0.0/8`,
+   * `fd00::/8`). Default: any host whose address is not denied. When
+   * networks are listed, a name's resolved addresses must be in one.
    */
   readonly allowedHosts?: readonly (string | RegExp)[];
+  /**
+   * Addresses no call connects to (CIDRs), checked on the address actually
+   * connected to, after DNS, in every IPv6 spelling. Default
+   * `DEFAULT_DENIED_ADDRESSES`: link-local (169.254.0.0/16, fe80::/10, where
+   * cloud metadata services live), unspecified, multicast and their mapped
+   * forms; a poisoned registry entry cannot point a call there.
+   */
+  readonly deniedAddresses?: readonly string[];
   /** A call's timeout when it names none. Default 10 s. */
   readonly timeoutMs?: number;
   /** Supplies the current request's headers to carry on (smart-service sets it). */
@@ -57,6 +72,10 @@ export interface ClientOptions {
   readonly ejection?: EjectionOptions;
   /** Hedged requests for every idempotent call (off by default). */
   readonly hedge?: HedgeOptions;
+  /** A circuit breaker per target service (on by default; `false`: none). */
+  readonly circuitBreaker?: CircuitBreakerOptions | false;
+  /** A bulkhead per target service (on by default, 1024 in flight and 64 queued; `false`: none). */
+  readonly bulkhead?: BulkheadOptions | false;
   /** Told of every call, retry, hedge, budget exhaustion and ejection. */
   readonly events?: ClientEvents;
   /**
@@ -124,6 +143,41 @@ export function checkHedge(hedge: HedgeOptions | false | undefined, name = 'hedg
   }
 }
 
+function checkBreakerSettings(s: CircuitBreakerSettings, name: string): void {
+  if (typeof s !== 'object' || s === null) throw invalid(`${name} must be an object`);
+  const rate = s.failureRateThreshold;
+  if (rate !== undefined && !(rate > 0 && rate <= 100))
+    throw invalid(`${name}.failureRateThreshold must be in (0, 100]`);
+  const window = s.slidingWindow;
+  if (window !== undefined) {
+    if (window?.type === 'count') positive(window.size, `${name}.slidingWindow.size`, true);
+    else if (window?.type === 'time') positive(window.seconds, `${name}.slidingWindow.seconds`, true);
+    else throw invalid(`${name}.slidingWindow must be { type: 'count', size } or { type: 'time', seconds }`);
+  }
+  positive(s.minimumNumberOfCalls, `${name}.minimumNumberOfCalls`, true);
+  positive(s.waitDurationInOpenStateMs, `${name}.waitDurationInOpenStateMs`);
+  positive(s.permittedNumberOfCallsInHalfOpenState, `${name}.permittedNumberOfCallsInHalfOpenState`, true);
+}
+
+function checkCircuitBreaker(options: CircuitBreakerOptions | false | undefined): void {
+  if (options === undefined || options === false) return;
+  checkBreakerSettings(options, 'circuitBreaker');
+  for (const [target, settings] of Object.entries(options.targets ?? {}))
+    checkBreakerSettings(settings, `circuitBreaker.targets.${target}`);
+}
+
+function checkBulkhead(options: BulkheadOptions | false | undefined): void {
+  if (options === undefined || options === false) return;
+  const check = (s: BulkheadSettings, name: string) => {
+    if (typeof s !== 'object' || s === null) throw invalid(`${name} must be an object`);
+    positive(s.maxConcurrent, `${name}.maxConcurrent`, true);
+    if (s.maxQueue !== undefined && !(Number.isInteger(s.maxQueue) && s.maxQueue >= 0))
+      throw invalid(`${name}.maxQueue must be an integer >= 0`);
+  };
+  check(options, 'bulkhead');
+  for (const [target, settings] of Object.entries(options.targets ?? {})) check(settings, `bulkhead.targets.${target}`);
+}
+
 /**
  * Every option checked once, when the client is made: a mistake fails
  * `createClient` with `SMART_CLIENT_INVALID_OPTION` naming the option, not
@@ -135,7 +189,7 @@ export function checkOptions(options: ClientOptions): void {
   if (options.allowedHosts !== undefined) {
     const list = options.allowedHosts;
     if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' || item instanceof RegExp)) {
-      throw invalid('allowedHosts must be an array of host names or patterns');
+      throw invalid('allowedHosts must be an array of host names, patterns or networks');
     }
   }
   if (options.balancing !== undefined && options.balancing !== 'p2c' && options.balancing !== 'round-robin') {
@@ -159,6 +213,13 @@ export function checkOptions(options: ClientOptions): void {
     atLeastZero(retry.budget?.minPerSecond, 'retry.budget.minPerSecond');
     positive(retry.budget?.ttlSeconds, 'retry.budget.ttlSeconds');
   }
+  if (options.deniedAddresses !== undefined) {
+    const list = options.deniedAddresses;
+    if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && isCidr(item)))
+      throw invalid('deniedAddresses must be an array of CIDRs (169.254.0.0/16) or addresses');
+  }
+  checkCircuitBreaker(options.circuitBreaker);
+  checkBulkhead(options.bulkhead);
   positive(options.ejection?.consecutiveFailures, 'ejection.consecutiveFailures', true);
   positive(options.ejection?.baseMs, 'ejection.baseMs');
   checkHedge(options.hedge);

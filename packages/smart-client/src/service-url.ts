@@ -11,11 +11,38 @@ export interface ServiceTarget {
 // service://name/path?query, the common case, parsed without URL (the name checked next).
 const QUICK = /^service:\/\/([^/\s#@?:]+)(\/[^\s#@]*)?$/;
 const MAX_URL = 8_192;
+// Control characters (NUL, tab, CR, LF, ... DEL) and whitespace, Unicode's included: the URL parser
+// strips some (tab, CR, LF) and keeps others, and either way the path that arrives is not the one written.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const UNSAFE = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/u;
+// A dot segment (`.`, `..`), also percent-encoded (`%2e`, `.%2E`): resolved by URL parsers and many
+// servers, it would take the call out of the path the caller named. A backslash is a slash to some servers.
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+
+/** The path (without its query) may go to the upstream as written. */
+function checkPath(text: string): void {
+  const unsafe = UNSAFE.exec(text);
+  if (unsafe)
+    throw badUrl(
+      `control character or whitespace U+${(unsafe[0].codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+    );
+  const rest = text.slice('service://'.length);
+  const slash = rest.indexOf('/');
+  if (slash < 0) return;
+  const query = rest.search(/[?#]/);
+  const path = rest.slice(slash, query >= 0 && query > slash ? query : undefined);
+  if (DOT_SEGMENT.test(path)) throw badUrl('dot segments (. or .., plain or %2e) are not allowed in the path');
+  if (path.includes('\\')) throw badUrl('backslashes are not allowed in the path');
+  if (/%(0[0-9a-f]|1[0-9a-f]|7f)/i.test(path))
+    throw badUrl('percent-encoded control characters are not allowed in the path');
+}
 
 /**
  * Parses a `service://` URL. Malformed ones (no name, userinfo, a port, an
- * over-long URL) fail here, before any socket opens. Plain `http(s)://` URLs
- * return undefined: they pass through unresolved.
+ * over-long URL, a control character or whitespace anywhere, a dot segment
+ * or backslash in the path) fail here with `SMART_CLIENT_BAD_URL`, before
+ * any socket opens: the path is sent as written, never silently cleaned.
+ * Plain `http(s)://` URLs return undefined: they pass through unresolved.
  *
  * @example
  * parseServiceUrl('service://userstore/users/42?fields=name') // { service: 'userstore', path: '/users/42?fields=name' }
@@ -27,6 +54,7 @@ export function parseServiceUrl(input: string | URL): ServiceTarget | undefined 
     if (!/^https?:\/\//i.test(text)) throw badUrl(`"${text.slice(0, 100)}" is neither service:// nor http(s)://`);
     return undefined;
   }
+  checkPath(text);
   const quick = QUICK.exec(text);
   if (quick && SERVICE_NAME_PATTERN.test(quick[1] as string))
     return { service: quick[1] as string, path: quick[2] ?? '/' };

@@ -1,17 +1,23 @@
+import type { Bulkhead } from './bulkhead.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
 import { LatencyWindow } from './hedge.ts';
 import { RetryBudget, type RetryOptions } from './retry.ts';
 
 /**
  * What the client keeps per target service: its retry budget and its
  * latency window (for percentile hedging). Made on the first call to the
- * target and found once per call (not per attempt). A circuit breaker or a
- * bulkhead per service would keep its state here too.
+ * target and found once per call (not per attempt). Its circuit breaker
+ * and bulkhead are made by their layers on the target's first attempt.
  */
 export class Target {
   /** The service's name (a plain URL's origin). */
   readonly name: string;
   readonly budget: RetryBudget;
   readonly latencies = new LatencyWindow();
+  /** The target's circuit (set by the circuit-breaker layer). */
+  breaker: CircuitBreaker | undefined;
+  /** The target's bulkhead (set by the bulkhead layer). */
+  bulkhead: Bulkhead | undefined;
 
   constructor(name: string, budget: RetryOptions['budget']) {
     this.name = name;

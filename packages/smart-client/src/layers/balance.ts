@@ -1,27 +1,31 @@
 import type { Dispatcher } from 'undici';
+import { AddressPolicy } from '../address-policy.ts';
 import type { Balancer } from '../balancer.ts';
 import { notAllowed } from '../errors.ts';
 import type { Attempt, Layer, Send } from './layer.ts';
 
-const isLinkLocal = (host: string) => /^169\.254\./.test(host) || /^\[?fe[89ab][0-9a-f]:/i.test(host);
-
-/** Which origins calls may reach, decided once per origin. */
+/**
+ * Which origins calls may reach, decided once per origin, before any
+ * socket: an IP literal (in any spelling the URL parser accepts, IPv4-mapped
+ * IPv6 included) against the deny list and `allowedHosts`; a name against
+ * `allowedHosts` (the addresses it resolves to are checked by the agent's
+ * connect-time lookup, see `AddressPolicy`).
+ */
 export class HostGuard {
-  readonly #allowedHosts: readonly (string | RegExp)[] | undefined;
+  readonly #policy: AddressPolicy;
   readonly #byOrigin = new Map<string, boolean>();
 
-  constructor(allowedHosts: readonly (string | RegExp)[] | undefined) {
-    this.#allowedHosts = allowedHosts;
+  constructor(allowedHosts: readonly (string | RegExp)[] | undefined, deniedAddresses?: readonly string[]) {
+    this.#policy = new AddressPolicy({
+      ...(allowedHosts ? { allowedHosts } : {}),
+      ...(deniedAddresses ? { deniedAddresses } : {}),
+    });
   }
 
   allows(origin: string): boolean {
     let allowed = this.#byOrigin.get(origin);
     if (allowed === undefined) {
-      const host = new URL(origin).hostname;
-      const list = this.#allowedHosts;
-      allowed = list
-        ? list.some((pattern) => (typeof pattern === 'string' ? pattern === host : pattern.test(host)))
-        : !isLinkLocal(host);
+      allowed = this.#policy.allowsHost(new URL(origin).hostname);
       // Origins come from resolvers and callers: bound the cache.
       if (this.#byOrigin.size > 4_096) this.#byOrigin.clear();
       this.#byOrigin.set(origin, allowed);
@@ -73,8 +77,9 @@ class Balance {
  * Picks the instance each attempt goes to (p2c on outstanding requests, or
  * round robin, among the endpoints the eject layer left), away from the
  * instances this call already tried, and counts the attempt as outstanding
- * on it until it ends. An origin outside `allowedHosts` (by default: any
- * link-local address) is `SMART_CLIENT_ADDRESS_NOT_ALLOWED`.
+ * on it until it ends. An origin outside `allowedHosts`, or an address on
+ * the deny list (by default link-local, unspecified and multicast ones, in
+ * every IPv6 spelling), is `SMART_CLIENT_ADDRESS_NOT_ALLOWED`.
  *
  * @example
  * const send = balance(createBalancer('p2c'), new HostGuard(undefined))(next);

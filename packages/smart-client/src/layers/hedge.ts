@@ -90,6 +90,8 @@ class Race {
     }
     const first = this.#attempts[0] as Attempt;
     const call = first.call;
+    // No backup into an open circuit: it would fail fast, and that failure could stand for the call.
+    if (call.target.breaker?.refusing()) return;
     if (!call.target.budget.tryRetry()) {
       this.#events?.onBudgetExhausted?.(call.service);
       return;

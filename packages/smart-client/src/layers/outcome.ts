@@ -6,7 +6,13 @@ import type { Attempt, Layer, Send } from './layer.ts';
 function outcomeOf(failure: unknown): CallOutcome {
   const code = (failure as { code?: string }).code;
   if (code === codes.deadline) return 'deadline';
-  if (code === codes.notAllowed || code === codes.noInstances) return 'refused';
+  if (
+    code === codes.notAllowed ||
+    code === codes.noInstances ||
+    code === codes.circuitOpen ||
+    code === codes.bulkheadFull
+  )
+    return 'refused';
   return 'unavailable';
 }
 

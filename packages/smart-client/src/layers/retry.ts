@@ -24,10 +24,12 @@ class Retry {
     return Math.random() * Math.min(this.#capMs, this.#baseMs * 2 ** (n - 1));
   }
 
-  // Another attempt only while attempts remain, the deadline leaves room for the wait and the budget allows.
+  // Another attempt only while attempts remain, the deadline leaves room for the wait and the budget allows;
+  // never into an open circuit (the retry would fail fast and spend budget for nothing).
   #mayRetry(attempt: Attempt, n: number, wait: number): boolean {
     const call = attempt.call;
     if (!call.retryable || n >= this.#maxAttempts || Date.now() + wait >= call.deadline) return false;
+    if (call.target.breaker?.refusing()) return false;
     if (call.target.budget.tryRetry()) return true;
     this.#events?.onBudgetExhausted?.(call.service);
     return false;

@@ -21,7 +21,20 @@ describe('composition', () => {
 
   it('has the documented default order, each layer named', () => {
     const names = defaultLayers({}, { resolver: staticResolver({}), realm: 'local' }).map((layer) => layer.name);
-    expect(names).toEqual(['outcome', 'deadline', 'propagation', 'resolve', 'retry', 'hedge', 'eject', 'balance']);
+    expect(names).toEqual([
+      'callSpan',
+      'outcome',
+      'deadline',
+      'circuitBreaker',
+      'propagation',
+      'resolve',
+      'retry',
+      'hedge',
+      'attemptSpan',
+      'bulkhead',
+      'eject',
+      'balance',
+    ]);
   });
 
   it('lets a client add a layer of its own, which sees every attempt with its kind and instance', async () => {
