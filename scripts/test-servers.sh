@@ -3,8 +3,13 @@
 #
 #   bash scripts/test-servers.sh start DIR [postgres] [redis]   # prints KEY=VALUE lines to export
 #   bash scripts/test-servers.sh stop DIR
+#   bash scripts/test-servers.sh install                        # every Debian package the suites use
 #
 # Installs Debian's redis-server / postgresql first when they are missing.
+# `install` gets all the suites' servers and tools at once, in one apt-get
+# run, only those missing: Postgres, Redis, HAProxy (the sidecar), etcd and
+# etcdctl (Atlas on etcd), dnsmasq (the DNS resolver), Chromium (the
+# dashboard's browser tests), util-linux's `script` and tmux (pty tests).
 # Postgres refuses to run as root, so as root it runs as the `postgres` user.
 set -euo pipefail
 
@@ -104,8 +109,36 @@ stop_all() {
   rm -rf "$dir"
 }
 
+# Every Debian package some suite needs: "package:a-file-it-installs".
+SYSTEM_PACKAGES=(
+  postgresql:/usr/lib/postgresql
+  redis-server:/usr/bin/redis-server
+  haproxy:/usr/sbin/haproxy
+  etcd-server:/usr/bin/etcd
+  etcd-client:/usr/bin/etcdctl
+  dnsmasq:/usr/sbin/dnsmasq
+  chromium:/usr/bin/chromium
+  tmux:/usr/bin/tmux
+)
+
+install_system_packages() {
+  local missing=() entry
+  for entry in "${SYSTEM_PACKAGES[@]}"; do
+    [ -e "${entry#*:}" ] || missing+=("${entry%%:*}")
+  done
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+  # Debian's packages start daemons where they can; the suites start their own on free ports.
+  for service in dnsmasq haproxy etcd; do
+    command -v systemctl >/dev/null && as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
+  done
+}
+
 command=${1:-}
 dir=${2:-}
+if [ "$command" = install ]; then
+  install_system_packages
+  exit 0
+fi
 [ -n "$command" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR [postgres] [redis]" >&2; exit 2; }
 case $command in
   start)

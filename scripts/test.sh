@@ -13,7 +13,11 @@ source scripts/lib/toolchain.sh
 SLOW_SUITES=(registry)
 
 echo "== node $(node --version), pnpm $(pnpm --version)"
+# The Debian packages the suites use (servers, Chromium), beside the dependency install.
+bash scripts/test-servers.sh install &
+system=$!
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | tail -n 3
+wait $system || { echo "could not install the Debian packages the suites need" >&2; exit 1; }
 
 work=$(mktemp -d)
 cleanup() {
