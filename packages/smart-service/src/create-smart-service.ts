@@ -23,17 +23,19 @@ import { type AtlasSettings, atlasClientFor, atlasRegistration, atlasSettings } 
 import { bugsnag } from './plugins/bugsnag.ts';
 import { client } from './plugins/client.ts';
 import { type DbOptions, db } from './plugins/db.ts';
-import { drain } from './plugins/drain.ts';
+import { dependencies } from './plugins/dependencies.ts';
+import { faults } from './plugins/faults.ts';
+import { gracefulShutdown } from './plugins/graceful-shutdown.ts';
 import { health } from './plugins/health.ts';
 import { metrics } from './plugins/metrics.ts';
-import { problemErrors } from './plugins/problem-errors.ts';
+import { frameworkErrors, problemErrors } from './plugins/problem-errors.ts';
+import { protection } from './plugins/protection.ts';
 import { type RedisOptions, redis } from './plugins/redis.ts';
 import { requestIdFor } from './plugins/request-context.ts';
 import { requestLifecycle } from './plugins/request-lifecycle.ts';
 import { tracing } from './plugins/tracing.ts';
 import { otelEnvSource } from './plugins/tracing-settings.ts';
 import { type ServiceConfig, withServiceKeys } from './service-config.ts';
-import { gracefulShutdown, installSignalHandlers } from './shutdown.ts';
 
 /** Options of `createSmartService`. */
 export interface SmartServiceOptions<Def extends ConfigDefinition | undefined = undefined> {
@@ -90,12 +92,6 @@ declare module 'fastify' {
     readonly serviceInfo: { readonly name: string; readonly version: string; readonly instanceId: string };
     /** The loaded config, for `explain()` and `on('change')`. `app.config` is its current value. */
     readonly smartConfig: SmartConfig<unknown>;
-    /** Listens on `http.host`:`http.port` and installs signal handlers; resolves to the address. */
-    start(): Promise<string>;
-    /** Runs the graceful shutdown (readiness 503, drain, close). */
-    shutdown(): Promise<void>;
-    /** @internal Steps run at the start of a shutdown, before the drain delay. */
-    readonly preShutdown: (() => Promise<void>)[];
   }
 }
 
@@ -127,6 +123,7 @@ function dbOptions(
     embeddedDir: resolve(root, config.db.embeddedDir),
     migrationsDir: resolve(root, config.db.migrationsDir),
     migrateAtStart: config.db.migrateAtStart ?? realm === 'local',
+    healthTimeoutMs: config.health.timeoutMs,
   };
 }
 
@@ -202,6 +199,17 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimit,
     requestTimeout: config.http.requestTimeoutMs,
+    // Node's default checks these timeouts every 30 s, so a 30 s timeout could take 60 s.
+    // (Fastify passes `http` to http.createServer; its types only know http2/https.)
+    ...({
+      http: {
+        headersTimeout: config.http.headersTimeoutMs,
+        connectionsCheckingInterval: config.http.timeoutCheckIntervalMs,
+      },
+    } as Partial<FastifyServerOptions>),
+    // Our graceful-shutdown plugin answers requests during close (problem+json, x-request-id).
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrors({ service: name, production: realm === 'production' }),
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     // Fastify takes a hop count at run time, though its types do not say so.
     trustProxy: config.http.trustProxy as boolean | string,
@@ -217,14 +225,6 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   app.decorate('smartConfig', smartConfig as SmartConfig<unknown>);
   // Typed through `Register` where users declare it; the value is the loaded config either way.
   app.decorate('config', { getter: () => smartConfig.value as unknown as AppConfig });
-  app.decorate('preShutdown', []);
-  app.decorate('shutdown', gracefulShutdown(app, config.shutdown, app.preShutdown));
-  let uninstallSignalHandlers: (() => void) | undefined;
-  app.decorate('start', async () => {
-    const address = await app.listen({ host: config.http.host, port: config.http.port });
-    uninstallSignalHandlers = installSignalHandlers(app, config.shutdown);
-    return address;
-  });
   trackApp(app);
 
   smartConfig.on('change', ({ changed, next }) => {
@@ -233,7 +233,6 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   });
   smartConfig.on('error', (err) => app.log.error({ code: err.code, source: err.source }, err.message));
   app.addHook('onClose', async () => {
-    uninstallSignalHandlers?.();
     await smartConfig.close();
     logger.flush();
   });
@@ -274,6 +273,7 @@ interface Parts {
 async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void> {
   const { name, version, realm, config, atlas, atlasClient, dbSettings, redisSettings } = parts;
   await app.register(sensible);
+  await app.register(gracefulShutdown, { host: config.http.host, port: config.http.port, ...config.shutdown });
   await app.register(requestLifecycle);
   await app.register(bugsnag, {
     ...config.bugsnag,
@@ -282,14 +282,15 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
     version,
     realm,
   });
+  await app.register(dependencies, {});
   await app.register(problemErrors, { service: name, production: realm === 'production' });
   await app.register(health, config.health);
-  await app.register(drain);
   if (config.metrics.enabled) await app.register(metrics, { service: name });
   // After the probes and metrics (left untraced), before every plugin that makes spans.
   await app.register(tracing);
   if (atlas && atlasClient)
     await app.register(atlasRegistration, { client: atlasClient, settings: atlas, listenHost: config.http.host });
+  await app.register(faults, { realm });
   await app.register(client, { env: parts.env, atlasClient });
   if (redisSettings) await app.register(redis, redisSettings);
   else app.decorate('redis', { getter: disabled('redis') });
@@ -299,4 +300,11 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
     app.decorate('migrate', disabled('db'));
     app.decorate('migratedAtStart', []);
   }
+  // After the probes and metrics (never limited), before the service's own routes.
+  await app.register(protection, {
+    realm,
+    shedding: config.protection.shedding,
+    maxJsonDepth: config.http.maxJsonDepth,
+    redis: redisSettings ? app.redis : undefined,
+  });
 }

@@ -111,6 +111,88 @@ export class MigrationError extends createError(
   }
 }
 
+/** The dependencies whose outages a service answers with 503. */
+export type Dependency = 'redis' | 'db';
+
+/**
+ * Redis or the database is unavailable (refused, closed, timed out, pool
+ * exhausted, connection terminated): 503 with `Retry-After`, a problem
+ * member `dependency`, and the detail in every realm. Not this request's
+ * bug: logged once per outage transition and reported once per outage,
+ * never per request.
+ */
+export class DependencyUnavailableError extends createError(
+  'SMART_SERVICE_DEPENDENCY_UNAVAILABLE',
+  503,
+  (dependency: Dependency) => `${dependency} is unavailable: retry shortly`,
+  { base, expose: true, report: false },
+) {
+  readonly dependency: Dependency;
+  /** What the driver said (logged once per outage; not in the answer, which stays stable). */
+  readonly reason: string;
+  constructor(dependency: Dependency, reason: string, options: SmartServiceErrorOptions = {}) {
+    super(dependency, { headers: { 'retry-after': '1' }, problem: { dependency }, ...options });
+    this.dependency = dependency;
+    this.reason = reason;
+  }
+}
+
+/** Load shedding: the event loop is saturated; 503 with `Retry-After`, probes excepted. */
+export class OverloadedError extends createError(
+  'SMART_SERVICE_OVERLOADED',
+  503,
+  (reason: string) => `the service is overloaded (${reason}): retry later or elsewhere`,
+  { base, expose: true, report: false },
+) {}
+
+/** A caller went over its rate limit for a route; 429 with `Retry-After`. */
+export class RateLimitedError extends createError(
+  'SMART_SERVICE_RATE_LIMITED',
+  429,
+  (max: number, after: string) => `rate limit of ${max} requests exceeded: retry in ${after}`,
+  { base, expose: true, report: false },
+) {}
+
+/** The service is closing: this request came after the drain; 503 with `connection: close`. */
+export class ShuttingDownError extends createError(
+  'SMART_SERVICE_SHUTTING_DOWN',
+  503,
+  'the service is shutting down: retry on another instance',
+  { base, expose: true, report: false, headers: { connection: 'close', 'retry-after': '1' } },
+) {}
+
+/** A JSON body nests deeper than `http.maxJsonDepth`; refused before it is parsed. */
+export class BodyTooDeepError extends createError(
+  'SMART_SERVICE_BODY_TOO_DEEP',
+  400,
+  (max: number) => `the JSON body nests deeper than ${max} levels`,
+  { base, expose: true, report: false },
+) {}
+
+/** The path exists, but not for this method: 405 with `Allow`. */
+export class MethodNotAllowedError extends createError(
+  'SMART_SERVICE_METHOD_NOT_ALLOWED',
+  405,
+  (method: string, path: string, allowed: string) => `${method} is not allowed on ${path}: use ${allowed}`,
+  { base, expose: true, report: false },
+) {}
+
+/** A fault injected on purpose (`faults.*`): an abort with the configured status. */
+export class InjectedFaultError extends createError(
+  'SMART_SERVICE_INJECTED_FAULT',
+  503,
+  (what: string) => `fault injected (${what})`,
+  { base, expose: true, report: false },
+) {}
+
+/** `faults.*` set in realm `production` without `faults.allowInProduction`. */
+export class FaultsRefusedError extends createError(
+  'SMART_SERVICE_FAULTS_REFUSED',
+  500,
+  'fault injection is refused in realm production: set faults.allowInProduction to allow it',
+  { base },
+) {}
+
 /** Problem `code`s the service itself answers with (besides Fastify's and the user's own). */
 export const problemCodes = {
   notFound: 'SMART_SERVICE_ROUTE_NOT_FOUND',
@@ -128,5 +210,13 @@ export const errorCodes = [
   MigrationError.code,
   EmbeddedDbInUseError.code,
   DeadlinePassedError.code,
+  DependencyUnavailableError.code,
+  OverloadedError.code,
+  RateLimitedError.code,
+  ShuttingDownError.code,
+  BodyTooDeepError.code,
+  MethodNotAllowedError.code,
+  InjectedFaultError.code,
+  FaultsRefusedError.code,
   ...Object.values(problemCodes),
 ] as const;

@@ -1,9 +1,36 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
-const SENSITIVE = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key)$/i;
+// Header names and the common credential names of bodies, queries and options.
+const SENSITIVE =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-auth-token|x-access-token|x-csrf-token|x-amz-security-token|token|access[-_]?token|refresh[-_]?token|id[-_]?token|auth[-_]?token|password|passwd|pwd|secret|client[-_]?secret|api[-_]?key|apikey|private[-_]?key|session[-_]?id)$/i;
 const REDACTED = '[redacted]';
-// First letters (lower-cased) of the sensitive names: a, p, c, s, x.
-const MAYBE_SENSITIVE = new Set(['a', 'p', 'c', 's', 'x'].map((c) => c.charCodeAt(0)));
+// First letters (lower-cased) of the sensitive names.
+const MAYBE_SENSITIVE = new Set([...'apcsxtrid'].map((c) => c.charCodeAt(0)));
+const isSensitive = (key: string) => MAYBE_SENSITIVE.has(key.charCodeAt(0) | 0x20) && SENSITIVE.test(key);
+
+// Node's `rawHeaders`: [name, value, name, value, ...], the values of sensitive names redacted.
+function redactRawHeaders(raw: unknown[]): unknown[] {
+  let copy: unknown[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    if (typeof name === 'string' && isSensitive(name)) {
+      copy ??= [...raw];
+      copy[i + 1] = REDACTED;
+    }
+  }
+  return copy ?? raw;
+}
+
+// A copy keeping the prototype and every property, each of them replaceable
+// (a frozen config's properties are not).
+function writableCopy(value: object): Record<string, unknown> {
+  const descriptors = Object.getOwnPropertyDescriptors(value);
+  for (const descriptor of Object.values(descriptors)) {
+    descriptor.configurable = true;
+    if ('value' in descriptor) descriptor.writable = true;
+  }
+  return Object.create(Object.getPrototypeOf(value), descriptors) as Record<string, unknown>;
+}
 
 // Header names arrive in any case when users log their own objects, and
 // pino's path-based redaction is case-sensitive: walk the (small) object,
@@ -23,15 +50,16 @@ function redactHeaders(value: unknown, depth: number): unknown {
   for (const key in record) {
     if (!Object.hasOwn(record, key)) continue;
     const item = record[key];
-    const sensitive = MAYBE_SENSITIVE.has(key.charCodeAt(0) | 0x20) && SENSITIVE.test(key);
+    const sensitive = isSensitive(key);
     if (!sensitive && (typeof item !== 'object' || item === null)) continue;
-    const next = sensitive ? REDACTED : redactHeaders(item, depth + 1);
+    const next = sensitive
+      ? REDACTED
+      : key === 'rawHeaders' && Array.isArray(item)
+        ? redactRawHeaders(item)
+        : redactHeaders(item, depth + 1);
     if (next !== item) {
       // Keep the prototype and every property: a serialized error keeps its fields.
-      copy ??= Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as Record<
-        string,
-        unknown
-      >;
+      copy ??= writableCopy(value);
       Object.defineProperty(copy, key, { value: next, enumerable: true, writable: true, configurable: true });
     }
   }

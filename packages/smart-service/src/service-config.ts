@@ -14,8 +14,14 @@ export const serviceSchema = z.object({
     port: z.number().int().min(0).max(65535).default(3000),
     /** Largest request body in bytes; larger bodies get 413. */
     bodyLimit: z.number().int().positive().default(1_048_576),
-    /** A request that takes longer is cut off by Node (408). */
+    /** Receiving a whole request (headers and body) that takes longer is cut off by Node (408). */
     requestTimeoutMs: ms(30_000),
+    /** Receiving the headers that takes longer is cut off (slowloris). */
+    headersTimeoutMs: ms(30_000),
+    /** How often Node checks the two timeouts above: their precision (Node's default, 30 s, doubles them). */
+    timeoutCheckIntervalMs: z.number().int().positive().default(1_000),
+    /** JSON bodies nesting deeper are refused (400) before they are parsed. */
+    maxJsonDepth: z.number().int().positive().default(64),
     /** Above the 60 s idle timeout of common load balancers, so they close first. */
     keepAliveTimeoutMs: ms(72_000),
     /** Fastify's trustProxy: true, a hop count, or addresses/CIDRs separated by commas. */
@@ -31,6 +37,8 @@ export const serviceSchema = z.object({
     url: z.string().optional(),
     poolMax: z.number().int().positive().default(10),
     connectionTimeoutMs: ms(5_000),
+    /** A query that waits longer for a pooled connection fails with 503 (pool exhausted or database down). */
+    acquireTimeoutMs: ms(400),
     idleTimeoutMs: ms(10_000),
     /** Postgres statement_timeout for every query; 0 turns it off. */
     statementTimeoutMs: ms(30_000),
@@ -44,8 +52,8 @@ export const serviceSchema = z.object({
   redis: z.object({
     /** redis:// URL. Unset in realm `local` means redis://127.0.0.1:6379. */
     url: z.string().optional(),
-    /** A command that gets no answer in this time fails. */
-    commandTimeoutMs: ms(1_000),
+    /** A command that gets no answer in this time fails (503: the answer comes within 500 ms). */
+    commandTimeoutMs: ms(400),
     connectTimeoutMs: ms(2_000),
     /** Queue commands while disconnected (false: fail at once during an outage). */
     offlineQueue: z.boolean().default(false),
@@ -62,6 +70,51 @@ export const serviceSchema = z.object({
     apiKey: z.string().optional(),
     notifyEndpoint: z.url().optional(),
     sessionsEndpoint: z.url().optional(),
+  }),
+  protection: z.object({
+    /** Load shedding (@fastify/under-pressure): 503 + Retry-After while the event loop is saturated; probes exempt. Read at start. */
+    shedding: z.object({
+      enabled: z.boolean().default(true),
+      maxEventLoopDelayMs: z.number().positive().default(200),
+      maxEventLoopUtilization: z.number().positive().max(1).default(0.98),
+      sampleIntervalMs: z.number().int().positive().default(250),
+      retryAfterSeconds: z.number().int().positive().default(1),
+    }),
+    /** Rate limits (@fastify/rate-limit) per route and caller (`x-smart-caller`, else the IP); live. */
+    rateLimit: z.object({
+      enabled: z.boolean().default(false),
+      /** Requests per caller per route per window. */
+      max: z.number().int().positive().default(1_000),
+      timeWindowMs: z.number().int().positive().default(60_000),
+      /** Per-route limits, by route pattern (`/users/:id`). */
+      routes: z
+        .record(
+          z.string(),
+          z.object({ max: z.number().int().positive(), timeWindowMs: z.number().int().positive().optional() }),
+        )
+        .default({}),
+    }),
+  }),
+  /** Fault injection for chaos exercises; live; refused in realm production unless allowInProduction. */
+  faults: z.object({
+    allowInProduction: z.boolean().default(false),
+    rules: z
+      .array(
+        z.object({
+          /** A route pattern of this service (`/users/:id`), or `*` for every route but probes. */
+          route: z.string().optional(),
+          /** An upstream service (calls through app.client), or `*` for all. */
+          upstream: z.string().optional(),
+          /** How often the fault applies, 0-100. */
+          percent: z.number().min(0).max(100),
+          latencyMs: z.number().int().min(0).optional(),
+          /** Answer (route) or fail (upstream) with this status. */
+          abortStatus: z.number().int().min(400).max(599).optional(),
+          /** Destroy the connection (route) or fail as a reset (upstream). */
+          reset: z.boolean().optional(),
+        }),
+      )
+      .default([]),
   }),
   /**
    * OpenTelemetry tracing; the standard OTEL_* variables set these keys too

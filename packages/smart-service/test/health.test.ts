@@ -44,8 +44,9 @@ describe('health', () => {
   });
 
   it('answers 503 once shutdown has begun, while liveness stays 200', async () => {
-    const app = await build();
-    app.markShuttingDown();
+    const app = await build({ env: { SMART_SHUTDOWN__DRAIN_DELAY_MS: '60000' } });
+    // The drain delay keeps it serving: readiness says go away, liveness stays.
+    void app.shutdown();
     expect(app.shuttingDown).toBe(true);
     expect((await app.inject('/health/ready')).json()).toMatchObject({ status: 'shutting-down' });
     expect((await app.inject('/health/ready')).statusCode).toBe(503);

@@ -58,7 +58,9 @@ export async function freshDatabase(): Promise<string> {
 
 /**
  * A real smart service for a test, closed when the test ends. Logs are
- * captured; `env` is the only environment it reads.
+ * captured; `env` is the only environment it reads. Load shedding is off
+ * unless `env` turns it on: a test's own synchronous work (execFileSync)
+ * stalls the event loop the way overload does.
  */
 export async function build<Def extends ConfigDefinition | undefined = undefined>(
   options: Partial<SmartServiceOptions<Def>> = {},
@@ -67,9 +69,9 @@ export async function build<Def extends ConfigDefinition | undefined = undefined
   const app = await createSmartService<Def>({
     name: 'test-service',
     version: '1.2.3',
-    env: {},
     logDestination: logs.stream,
     ...options,
+    env: { SMART_PROTECTION__SHEDDING__ENABLED: 'false', ...options.env },
   } as SmartServiceOptions<Def>);
   onTestFinished(() => app.close());
   return Object.assign(app, { logs: logs.lines });

@@ -103,7 +103,7 @@ export const atlasRegistration = fp(
       heartbeat = setInterval(beat, (settings.ttlSeconds * 1_000) / 3);
       heartbeat.unref();
     });
-    app.preShutdown.push(async () => {
+    app.onShutdown('deregister from Atlas', async () => {
       clearInterval(heartbeat);
       heartbeat = undefined;
       await client.deregister(app.serviceInfo.name, app.serviceInfo.instanceId).catch(() => {});
@@ -114,5 +114,5 @@ export const atlasRegistration = fp(
       await client.close();
     });
   },
-  { name: 'smart-atlas-registration', dependencies: ['smart-health'] },
+  { name: 'smart-atlas-registration', dependencies: ['smart-health', 'smart-graceful-shutdown'] },
 );

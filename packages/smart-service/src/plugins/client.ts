@@ -1,10 +1,11 @@
 import type { AtlasClient } from 'atlas-client';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
   atlasResolver,
   type CallContext,
+  type CircuitState,
   type ClientEvents,
   chainResolver,
   createClient,
@@ -70,12 +71,60 @@ function clientMetrics(registry: Registry): ClientEvents {
     'Retries or hedges refused by the retry budget, by target.',
   );
   const ejections = counter('client_ejections_total', 'Instances ejected as outliers, by target.');
+  const bulkheadFull = counter('client_bulkhead_rejected_total', 'Attempts refused by a full bulkhead, by target.');
+  const circuit = new Gauge<'target' | 'state'>({
+    name: 'client_circuit_state',
+    help: "Each target's circuit breaker: 1 for its current state (closed, open, half-open), 0 for the others.",
+    labelNames: ['target', 'state'],
+    registers,
+  });
+  const transitions = new Counter<'target' | 'from' | 'to'>({
+    name: 'client_circuit_transitions_total',
+    help: "Transitions of each target's circuit breaker, by target, from and to.",
+    labelNames: ['target', 'from', 'to'],
+    registers,
+  });
+  const setCircuit = (target: string, current: CircuitState) => {
+    for (const state of CIRCUIT_STATES) circuit.set({ target, state }, state === current ? 1 : 0);
+  };
+  // A target's circuit shows as closed from its first call (it has no transition until it opens).
+  const known = new Set<string>();
   return {
-    onCall: (target, outcome, seconds) => calls.observe({ target, outcome }, seconds),
+    onCall: (target, outcome, seconds) => {
+      calls.observe({ target, outcome }, seconds);
+      if (known.has(target) || known.size >= 1_000) return;
+      known.add(target);
+      setCircuit(target, 'closed');
+    },
+    onCircuitState: (target, state, from) => {
+      known.add(target);
+      setCircuit(target, state);
+      transitions.inc({ target, from, to: state });
+    },
+    onBulkheadFull: (target) => bulkheadFull.inc({ target }),
     onRetry: (target) => retries.inc({ target }),
     onHedge: (target) => hedges.inc({ target }),
     onBudgetExhausted: (target) => exhausted.inc({ target }),
     onEject: (target) => ejections.inc({ target }),
+  };
+}
+
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
+
+/** One log line per circuit transition (a warning when it opens), besides the metrics. */
+function withCircuitLog(events: ClientEvents, log: FastifyBaseLogger): ClientEvents {
+  return {
+    ...events,
+    onCircuitState(target, state, from) {
+      events.onCircuitState?.(target, state, from);
+      const line = { target, from, to: state };
+      if (state === 'open') log.warn(line, `circuit to ${target} opened: calls to it fail fast`);
+      else
+        log.info(
+          line,
+          `circuit to ${target} ${state === 'closed' ? 'closed: calls flow again' : 'half-open: probing'}`,
+        );
+    },
   };
 }
 
@@ -99,7 +148,9 @@ export const client = fp(
       context: () => contextOf(maybeCurrentRequest(), app.serviceInfo.name),
       // Call and attempt spans under the request's span (plugins/tracing.ts); without it, the API's global tracer.
       ...(app.hasDecorator('tracingEnabled') && app.tracingEnabled ? { tracer: app.tracer } : {}),
-      ...(app.hasDecorator('metrics') ? { events: clientMetrics(app.metrics) } : {}),
+      events: withCircuitLog(app.hasDecorator('metrics') ? clientMetrics(app.metrics) : {}, app.log),
+      // Injected upstream faults (plugins/faults.ts) meet each attempt, just before it is sent.
+      ...(app.hasDecorator('faultLayer') ? { layers: (defaults) => [...defaults, app.faultLayer] } : {}),
     });
     app.decorate('client', smartClient);
     app.addHook('onClose', async () => {

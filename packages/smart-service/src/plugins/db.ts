@@ -3,9 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Dialect, Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { EmbeddedDbInUseError } from '../errors.ts';
+import { DependencyUnavailableError, EmbeddedDbInUseError } from '../errors.ts';
 import { migrate } from '../migrations.ts';
 import { acquirePidLock } from '../pid-lock.ts';
+import { isSocketErrorOn, UNREACHABLE } from './dependencies.ts';
 import { querySpans } from './tracing-dependencies.ts';
 
 /** Your database's tables, for typed queries: augment it (`declare module 'smart-service'`). */
@@ -19,6 +20,10 @@ export interface DbOptions {
   readonly embeddedDir: string;
   readonly poolMax: number;
   readonly connectionTimeoutMs: number;
+  /** A query waiting longer for a pooled connection fails with 503. */
+  readonly acquireTimeoutMs: number;
+  /** The readiness check's timeout (its own connection, outside the pool). */
+  readonly healthTimeoutMs?: number;
   readonly idleTimeoutMs: number;
   readonly statementTimeoutMs: number;
   readonly migrationsDir: string;
@@ -34,6 +39,74 @@ declare module 'fastify' {
     /** The migrations applied when the app started (`db.migrateAtStart`). */
     readonly migratedAtStart: readonly string[];
   }
+}
+
+// SQLSTATEs that mean the server went away or will not take us: admin or
+// crash shutdown (pg_terminate_backend is 57P01), starting up, too many
+// connections, and class 08 (connection exceptions).
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly)/;
+
+/** Why `err` means Postgres (at `port`) is unavailable, or undefined for a query's own error. */
+export function dbUnavailability(err: unknown, port: number): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_STATES.has(code)) return err.message;
+  if (UNAVAILABLE_MESSAGES.test(err.message)) return err.message;
+  if (isSocketErrorOn(err, port, UNREACHABLE)) return err.message;
+  return undefined;
+}
+
+// Kysely's pool with a deadline on getting a connection: pg's own
+// connectionTimeoutMillis covers opening one, and a saturated pool would
+// otherwise queue a request for as long. A connection that arrives after the
+// deadline goes straight back.
+function withAcquireTimeout(pool: pg.Pool, timeoutMs: number) {
+  const connect = (): Promise<pg.PoolClient> => {
+    if (timeoutMs <= 0) return pool.connect();
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        const busy = pool.totalCount >= (pool.options.max ?? 10);
+        const reason = busy
+          ? `no pooled connection within ${timeoutMs} ms (pool exhausted: ${pool.totalCount} in use, ${pool.waitingCount} waiting)`
+          : `no connection within ${timeoutMs} ms`;
+        reject(new DependencyUnavailableError('db', reason));
+      }, timeoutMs);
+      pool.connect().then(
+        (client) => {
+          clearTimeout(timer);
+          if (late) client.release();
+          else resolve(client);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          if (!late) reject(err);
+        },
+      );
+    });
+  };
+  return { connect, end: () => pool.end(), options: pool.options, Client: pg.Client } as unknown as pg.Pool;
+}
+
+// The readiness check's own connection, outside the pool: a busy pool is not a dead database.
+function probeFor(options: DbOptions & { url: string }, name: string) {
+  return async () => {
+    const client = new pg.Client({
+      connectionString: options.url,
+      connectionTimeoutMillis: options.healthTimeoutMs ?? 2_000,
+      application_name: `${name}:health`,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
 }
 
 function postgresDialect(app: FastifyInstance, options: DbOptions & { url: string }): Dialect {
@@ -53,7 +126,18 @@ function postgresDialect(app: FastifyInstance, options: DbOptions & { url: strin
       'idle database connection lost',
     );
   });
-  return new PostgresDialect({ pool });
+  const port = Number(new URL(options.url).port || 5432);
+  const probe = probeFor(options, app.serviceInfo.name);
+  app.dependencies.register('db', {
+    classify: (err) => dbUnavailability(err, port),
+    // Up again when the database answers and nothing waits for a connection.
+    probe: async () => {
+      await probe();
+      if (pool.waitingCount > 0) throw new Error('the pool is still exhausted');
+    },
+  });
+  app.healthCheck('db', probe);
+  return new PostgresDialect({ pool: withAcquireTimeout(pool, options.acquireTimeoutMs) });
 }
 
 // PGlite is one process's database: two processes on one folder silently
@@ -85,14 +169,16 @@ export const db = fp(
 
     app.decorate('db', kysely);
     app.decorate('migrate', () => migrate(kysely, options.migrationsDir, app.log));
-    app.healthCheck('db', async () => {
-      await sql`select 1`.execute(kysely);
-    });
+    if (!options.url) {
+      app.healthCheck('db', async () => {
+        await sql`select 1`.execute(kysely);
+      });
+    }
     app.addHook('onClose', async () => {
       await kysely.destroy();
     });
 
     app.decorate('migratedAtStart', options.migrateAtStart ? await app.migrate() : []);
   },
-  { name: 'smart-db', dependencies: ['smart-health'] },
+  { name: 'smart-db', dependencies: ['smart-health', 'smart-dependencies'] },
 );

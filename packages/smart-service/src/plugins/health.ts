@@ -36,10 +36,6 @@ declare module 'fastify' {
      * app.healthCheck('payments-api', () => client.get('service://payments/health/live'), { critical: false });
      */
     healthCheck(name: string, check: HealthCheckFn, options?: HealthCheckOptions): void;
-    /** True once shutdown has begun: readiness answers 503 from then on. */
-    readonly shuttingDown: boolean;
-    /** @internal Turns readiness 503 at once, first step of a graceful shutdown. */
-    markShuttingDown(): void;
   }
 }
 
@@ -69,23 +65,17 @@ async function runCheck(check: Check): Promise<CheckResult> {
 /**
  * `GET /health/live` (the process answers) and `GET /health/ready` (every
  * check, run at once, each with its status and latency; 503 when a critical
- * check fails or the service is shutting down). Owns the shutting-down state.
+ * check fails or the service is shutting down: plugins/graceful-shutdown.ts
+ * owns that state).
  */
 export const health = fp(
   async function health(app: FastifyInstance, options: { timeoutMs: number }) {
     const checks = new Map<string, Check>();
-    let shuttingDown = false;
 
     app.decorate('healthCheck', (name: string, run: HealthCheckFn, opts: HealthCheckOptions = {}) => {
       if (!name || checks.has(name))
         throw new InvalidServiceOptionError(`health check "${name}" is unnamed or registered twice`);
       checks.set(name, { run, critical: opts.critical ?? true, timeoutMs: opts.timeoutMs ?? options.timeoutMs });
-    });
-    app.decorate('shuttingDown', {
-      getter: () => shuttingDown,
-    });
-    app.decorate('markShuttingDown', () => {
-      shuttingDown = true;
     });
 
     // Probes come every few seconds: keep them out of the access log.
@@ -99,9 +89,9 @@ export const health = fp(
         report[name] = results[i] as CheckResult;
       });
       const failed = results.some((result) => result.status === 'fail' && result.critical);
-      const status = shuttingDown ? 'shutting-down' : failed ? 'fail' : 'ok';
+      const status = app.shuttingDown ? 'shutting-down' : failed ? 'fail' : 'ok';
       return reply.code(status === 'ok' ? 200 : 503).send({ status, checks: report } satisfies ReadinessReport);
     });
   },
-  { name: 'smart-health' },
+  { name: 'smart-health', dependencies: ['smart-graceful-shutdown'] },
 );

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PROBLEM_CONTENT_TYPE, type Problem, REQUEST_ID_HEADER } from 'smart-protocol';
-import { problemCodes } from '../errors.ts';
+import { MethodNotAllowedError, problemCodes } from '../errors.ts';
 import { pathOf } from './request-context.ts';
 
 interface ProblemErrorOptions {
@@ -89,6 +89,38 @@ function send(reply: FastifyReply, problem: Problem) {
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
+function setErrorHeaders(reply: FastifyReply, err: ThrownError) {
+  if (!err.headers || typeof err.headers !== 'object') return;
+  for (const [name, value] of Object.entries(err.headers)) {
+    if (!OWN_HEADERS.has(name.toLowerCase()) && typeof value === 'string') reply.header(name, value);
+  }
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+// The methods another route answers on this path (for 405 + Allow), or none.
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const path = pathOf(url);
+  return METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+}
+
+/**
+ * Fastify's `frameworkErrors`: the answers Fastify makes before any hook
+ * runs (a URL it cannot decode, `%ZZ`; a parameter too long) as problem+json
+ * with `x-request-id`, like every other answer.
+ *
+ * @example
+ * Fastify({ frameworkErrors: frameworkErrors({ service: 'orders', production: false }) });
+ */
+export function frameworkErrors(options: ProblemErrorOptions) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    const problem = problemFor(asError(err), request, options);
+    request.log.debug({ code: problem.code, status: problem.status, detail: problem.detail }, 'request refused');
+    return send(reply, problem);
+  };
+}
+
 /**
  * Every error answered as `application/problem+json`: thrown errors,
  * `httpErrors` from @fastify/sensible, schema validation (400 with the
@@ -98,9 +130,15 @@ function send(reply: FastifyReply, problem: Problem) {
 export const problemErrors = fp(
   async function problemErrors(app: FastifyInstance, options: ProblemErrorOptions) {
     app.setErrorHandler((thrown: unknown, request, reply) => {
-      const err = asError(thrown);
+      const original = asError(thrown);
+      // Redis or the database unavailable: 503 with Retry-After, counted
+      // (one log line per outage transition, plugins/dependencies.ts), not logged here.
+      const unavailable = app.hasDecorator('dependencies') ? app.dependencies.unavailable(original) : undefined;
+      const err = (unavailable as ThrownError | undefined) ?? original;
       const problem = problemFor(err, request, options);
-      if (err.report === false) {
+      if (unavailable) {
+        // Counted by the tracker: one line per outage, not one per request.
+      } else if (err.report === false) {
         request.log.info({ code: problem.code, status: problem.status, detail: problem.detail }, 'request refused');
       } else if (problem.status >= 500) {
         request.log.error({ err }, 'request failed');
@@ -108,15 +146,17 @@ export const problemErrors = fp(
       } else {
         request.log.debug({ code: problem.code, status: problem.status, detail: problem.detail }, 'request refused');
       }
-      if (err.headers && typeof err.headers === 'object') {
-        for (const [name, value] of Object.entries(err.headers)) {
-          if (!OWN_HEADERS.has(name.toLowerCase()) && typeof value === 'string') reply.header(name, value);
-        }
-      }
+      setErrorHeaders(reply, err);
       return send(reply, problem);
     });
 
     app.setNotFoundHandler((request, reply) => {
+      const allowed = allowedMethods(app, request.url);
+      if (allowed.length > 0) {
+        const err = new MethodNotAllowedError(request.method, pathOf(request.url), allowed.join(', '));
+        reply.header('allow', allowed.join(', '));
+        return send(reply, problemFor(err as unknown as ThrownError, request, options));
+      }
       const problem = problemFor(
         Object.assign(new Error(`no route for ${request.method} ${pathOf(request.url)}`), {
           statusCode: 404,

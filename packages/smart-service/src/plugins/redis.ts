@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
+import { type RedisOptions as IORedisOptions, Redis } from 'ioredis';
+import { UNREACHABLE } from './dependencies.ts';
 import { traceRedisCommands } from './tracing-dependencies.ts';
 
 /** Settings of the Redis client (the `redis.*` config keys). */
@@ -24,57 +25,83 @@ function retryStrategy(attempt: number): number {
   return Math.min(50 * 2 ** attempt, 2_000);
 }
 
+// What ioredis rejects a command with when Redis is not there (its messages
+// are its only mark): disconnected with no offline queue, closed, no answer
+// within the command timeout, out of retries.
+const UNAVAILABLE = /^(Stream isn't writeable|Connection is closed|Command timed out|Reached the max retries)/;
+
+/** Why `err` means Redis is unavailable, or undefined when it is something else (a wrong type, a script error). */
+export function redisUnavailability(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name === 'MaxRetriesPerRequestError' || UNAVAILABLE.test(err.message)) return err.message;
+  const code = (err as { code?: unknown }).code;
+  // A connect error surfaced through a command (offline queue on).
+  if (typeof code === 'string' && UNREACHABLE.has(code) && (err as { syscall?: unknown }).syscall === 'connect') {
+    return err.message;
+  }
+  return undefined;
+}
+
 /**
  * An ioredis client that fails fast during an outage instead of hanging:
- * commands time out, nothing queues while disconnected (by default), one
- * retry per command, and errors are logged (once per outage), never thrown
- * at the process. Registers a critical `redis` readiness check.
+ * commands time out (`redis.commandTimeoutMs`), nothing queues while
+ * disconnected (by default), one retry per command; a request that meets an
+ * outage is answered 503 `SMART_SERVICE_DEPENDENCY_UNAVAILABLE` (see
+ * plugins/dependencies.ts: logged once per outage, not per request).
+ * The critical `redis` readiness check pings on a connection of its own, so
+ * a flood of slow commands on the main one does not make a live instance
+ * look dead.
  */
 export const redis = fp(
   async function redis(app: FastifyInstance, options: RedisOptions) {
-    const client = new Redis(options.url, {
+    const common: IORedisOptions = {
       lazyConnect: true,
       connectTimeout: options.connectTimeoutMs,
       commandTimeout: options.commandTimeoutMs,
-      enableOfflineQueue: options.offlineQueue,
       maxRetriesPerRequest: 1,
-      keyPrefix: options.keyPrefix || undefined,
       retryStrategy,
+    };
+    const client = new Redis(options.url, {
+      ...common,
+      enableOfflineQueue: options.offlineQueue,
+      keyPrefix: options.keyPrefix || undefined,
       connectionName: app.serviceInfo.name,
     });
+    // Readiness and outage probes: no queue, so a down Redis fails the probe at once.
+    const probeClient = new Redis(options.url, {
+      ...common,
+      enableOfflineQueue: false,
+      connectionName: `${app.serviceInfo.name}:health`,
+    });
+    probeClient.on('error', () => {});
 
+    const ping = async () => {
+      if ((await probeClient.ping()) !== 'PONG') throw new Error('unexpected PING reply');
+    };
+    app.dependencies.register('redis', { classify: redisUnavailability, probe: ping });
+    let closing = false;
     // A span per command inside a traced request (its name, never its arguments).
     if (app.tracingEnabled) traceRedisCommands(client, app.tracer);
-    let down = false;
-    let closing = false;
-    // One error line per outage, not one per reconnect attempt.
-    const markDown = (reason: string, code?: string) => {
-      if (closing || down) return;
-      down = true;
-      app.log.error({ err: { message: reason, code } }, 'redis unavailable');
-    };
-    client.on('error', (err: Error & { code?: string }) => markDown(err.message, err.code));
-    client.on('close', () => markDown('connection closed'));
-    client.on('ready', () => {
-      if (down) app.log.info('redis available again');
-      down = false;
-    });
+    client.on('error', (err: Error) => closing || app.dependencies.down('redis', err.message, err));
+    client.on('close', () => closing || app.dependencies.down('redis', 'connection closed'));
+    client.on('ready', () => app.dependencies.up('redis'));
 
     try {
-      await client.connect();
+      await Promise.all([client.connect(), probeClient.connect().catch(() => {})]);
     } catch (err) {
       // Start anyway: readiness reports Redis down, and the client keeps reconnecting.
-      markDown(`at start: ${(err as Error).message}`);
+      app.dependencies.down('redis', `at start: ${(err as Error).message}`, err);
     }
 
     app.decorate('redis', client);
-    app.healthCheck('redis', async () => {
-      if ((await client.ping()) !== 'PONG') throw new Error('unexpected PING reply');
-    });
+    app.healthCheck('redis', ping);
     app.addHook('onClose', async () => {
       closing = true;
-      await client.quit().catch(() => client.disconnect());
+      await Promise.all([
+        client.quit().catch(() => client.disconnect()),
+        probeClient.quit().catch(() => probeClient.disconnect()),
+      ]);
     });
   },
-  { name: 'smart-redis', dependencies: ['smart-health'] },
+  { name: 'smart-redis', dependencies: ['smart-health', 'smart-dependencies'] },
 );

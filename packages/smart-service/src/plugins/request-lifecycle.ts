@@ -14,8 +14,6 @@ export interface Lifecycle {
   readonly observers: RequestObserver[];
   /** Resolves once no request is in flight. */
   whenIdle(): Promise<void>;
-  /** From now on every response closes its connection, in-flight ones included. */
-  closeConnections(): void;
   /** Runs the rest of each request (after `onRequest`): tracing enters the request's span here. */
   around: ((request: FastifyRequest, next: () => void) => void) | undefined;
 }
@@ -42,7 +40,6 @@ export const requestLifecycle = fp(
   async function requestLifecycle(app: FastifyInstance) {
     const inFlight = new Map<FastifyRequest, FastifyReply>();
     const observers: RequestObserver[] = [];
-    let closing = false;
     let idle: (() => void) | undefined;
 
     const lifecycle: Lifecycle = {
@@ -55,17 +52,14 @@ export const requestLifecycle = fp(
           : new Promise<void>((resolve) => {
               idle = resolve;
             }),
-      closeConnections() {
-        closing = true;
-        for (const reply of inFlight.values()) if (!reply.sent) reply.header('connection', 'close');
-      },
     };
     app.decorate('lifecycle', lifecycle);
     app.decorateRequest('deadline', undefined);
 
     app.addHook('onRequest', (request, reply, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
-      if (closing) reply.header('connection', 'close');
+      // Shutting down (plugins/graceful-shutdown.ts): the client should reconnect elsewhere.
+      if (app.shuttingDown) reply.header('connection', 'close');
       inFlight.set(request, reply);
       const raw = request.headers[DEADLINE_HEADER];
       if (typeof raw === 'string' && /^\d{1,16}$/.test(raw)) {
@@ -113,5 +107,5 @@ export const requestLifecycle = fp(
       done();
     });
   },
-  { name: 'smart-request-lifecycle' },
+  { name: 'smart-request-lifecycle', dependencies: ['smart-graceful-shutdown'] },
 );

@@ -1,0 +1,157 @@
+import { createRequire } from 'node:module';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import { CALLER_HEADER } from 'smart-protocol';
+import { BodyTooDeepError, OverloadedError, RateLimitedError } from '../errors.ts';
+import type { ServiceConfig } from '../service-config.ts';
+
+/** What the protection plugin is made from. */
+export interface ProtectionOptions {
+  readonly realm: string;
+  readonly shedding: ServiceConfig['protection']['shedding'];
+  readonly maxJsonDepth: number;
+  /** The service's Redis, for rate-limit counters shared by its instances. */
+  readonly redis: Redis | undefined;
+}
+
+/** Probes and metrics are never shed nor limited: a busy instance must still say how it is. */
+export function isProbe(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url ?? '';
+  return route.startsWith('/health/') || route === '/metrics';
+}
+
+/**
+ * True when `text` (JSON) nests deeper than `max` arrays/objects. A scan of
+ * the raw text, before parsing: a 100,000-deep array is refused without
+ * building it, and without recursion that could overflow the stack.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+// @fastify/rate-limit's two stores, by the slice we use (they ship no types of their own).
+interface Store {
+  incr(
+    key: string,
+    cb: (err: Error | null, result?: { current: number; ttl: number }) => void,
+    w: number,
+    max: number,
+  ): void;
+}
+type StoreCtor = new (continueExceeding: boolean, exponentialBackoff: boolean, arg?: unknown) => Store;
+const require = createRequire(import.meta.url);
+const LocalStore = require('@fastify/rate-limit/store/LocalStore.js') as StoreCtor;
+const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  redis: Redis,
+  key: string,
+) => Store;
+
+// Counters in Redis (shared by every instance) while Redis is up, in
+// memory while it is down: an outage must not turn into 503s or waits here.
+function storeFor(app: FastifyInstance, redis: Redis | undefined) {
+  return class SmartRateLimitStore implements Store {
+    readonly #local = new LocalStore(false, false, 5_000);
+    readonly #shared = redis ? new RedisStore(false, false, redis, 'smart-rate-limit:') : undefined;
+    incr(key: string, cb: Parameters<Store['incr']>[1], timeWindow: number, max: number) {
+      const shared = this.#shared && !app.dependencies.isDown('redis') ? this.#shared : undefined;
+      if (!shared) return this.#local.incr(key, cb, timeWindow, max);
+      shared.incr(
+        key,
+        (err, result) => (err ? this.#local.incr(key, cb, timeWindow, max) : cb(null, result)),
+        timeWindow,
+        max,
+      );
+    }
+    child() {
+      return this;
+    }
+  };
+}
+
+// The limit for a request's route, read from the live config on each request.
+function limitFor(app: FastifyInstance, request: FastifyRequest) {
+  const settings = app.config.protection.rateLimit;
+  const route = settings.routes[request.routeOptions.url ?? ''];
+  return { max: route?.max ?? settings.max, timeWindowMs: route?.timeWindowMs ?? settings.timeWindowMs };
+}
+
+/**
+ * Overload protection, registered after the probes and before the
+ * service's routes:
+ * - load shedding (@fastify/under-pressure): while the event loop's delay
+ *   or utilisation is over `protection.shedding.*`, requests are answered
+ *   at once with 503 `SMART_SERVICE_OVERLOADED` and `Retry-After`, except
+ *   probes and metrics;
+ * - rate limits (@fastify/rate-limit) per route and caller (`x-smart-caller`,
+ *   else the client's IP), with limits read live from `protection.rateLimit.*`
+ *   (so Atlas can change them), counted in Redis when the service has it;
+ *   429 `SMART_SERVICE_RATE_LIMITED` with `Retry-After`;
+ * - a JSON depth limit (`http.maxJsonDepth`): deeper bodies are refused
+ *   (400 `SMART_SERVICE_BODY_TOO_DEEP`) before they are parsed.
+ */
+export const protection = fp(
+  async function protection(app: FastifyInstance, options: ProtectionOptions) {
+    const { shedding } = options;
+
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (nestsDeeperThan(body as string, options.maxJsonDepth)) {
+        done(new BodyTooDeepError(options.maxJsonDepth), undefined);
+        return;
+      }
+      parseJson(request, body as string, done);
+    });
+
+    if (shedding.enabled) {
+      const retryAfter = String(shedding.retryAfterSeconds);
+      await app.register(underPressure, {
+        maxEventLoopDelay: shedding.maxEventLoopDelayMs,
+        maxEventLoopUtilization: shedding.maxEventLoopUtilization,
+        eventLoopUtilizationMode: 'interval',
+        sampleInterval: shedding.sampleIntervalMs,
+        retryAfter: shedding.retryAfterSeconds,
+        pressureHandler: (request, _reply, type, value) => {
+          if (isProbe(request)) return;
+          const reason = `${type} ${typeof value === 'number' ? Math.round(value * 100) / 100 : ''}`.trim();
+          throw new OverloadedError(reason, { headers: { 'retry-after': retryAfter } });
+        },
+      });
+    }
+
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'onRequest',
+      store: storeFor(app, options.redis) as never,
+      // Rate-limit bookkeeping must not fail requests: on a store error, let them through.
+      skipOnError: true,
+      allowList: (request) => !app.config.protection.rateLimit.enabled || isProbe(request),
+      keyGenerator: (request) => {
+        const caller = request.headers[CALLER_HEADER];
+        return `${request.method} ${request.routeOptions.url ?? ''}|${typeof caller === 'string' && caller ? caller : request.ip}`;
+      },
+      max: (request) => limitFor(app, request).max,
+      timeWindow: (request) => limitFor(app, request).timeWindowMs,
+      errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, context.after),
+    });
+  },
+  { name: 'smart-protection', dependencies: ['smart-dependencies', 'smart-problem-errors'] },
+);
