@@ -4,6 +4,12 @@ import type { ClientEvents } from '../options.ts';
 import { isRetryableError, isRetryableStatus, type RetryOptions, retryAfterMs } from '../retry.ts';
 import type { Attempt, Layer, Send } from './layer.ts';
 
+/** The call has instances it has not sent an attempt to yet. */
+function untriedLeft(attempt: Attempt): boolean {
+  const endpoints = attempt.call.endpoints;
+  return endpoints !== undefined && endpoints.length > (attempt.call.tried()?.size ?? 0);
+}
+
 class Retry {
   readonly #next: Send;
   readonly #maxAttempts: number;
@@ -50,8 +56,10 @@ class Retry {
         continue;
       }
       if (!isRetryableStatus(response.statusCode)) return response;
-      // The upstream's Retry-After wins over our back-off; if no retry can follow, this answer stands.
-      const wait = retryAfterMs(response) ?? this.#backoff(n);
+      // The upstream's Retry-After wins over our back-off when the retry can only go back to it; a retry
+      // to an instance not yet tried (the balance layer picks one) need not wait for the one that refused.
+      // If no retry can follow, this answer stands.
+      const wait = (untriedLeft(attempt) ? undefined : retryAfterMs(response)) ?? this.#backoff(n);
       if (!this.#mayRetry(attempt, n, wait)) return response;
       await response.body.dump();
       this.#events?.onRetry?.(attempt.call.service);
@@ -65,8 +73,8 @@ class Retry {
  * another instance (the balance layer avoids those tried), while the call
  * may be retried (an idempotent method or an `idempotency-key`), attempts
  * remain, the target's retry budget allows and the deadline leaves room for
- * the back-off or the upstream's `Retry-After`. The last answer stands when
- * no retry can follow.
+ * the back-off, or the upstream's `Retry-After` when no other instance is
+ * left to try. The last answer stands when no retry can follow.
  *
  * @example
  * const send = retry({ maxAttempts: 3 }, events)(next);
