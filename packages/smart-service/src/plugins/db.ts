@@ -63,8 +63,19 @@ export function dbUnavailability(err: unknown, port: number): string | undefined
 // otherwise queue a request for as long. A connection that arrives after the
 // deadline goes straight back.
 function withAcquireTimeout(pool: pg.Pool, timeoutMs: number) {
+  // pg's pool listens for a client's 'error' only while it is idle: a backend
+  // terminated mid-query would emit one on a checked-out client, unheard, and
+  // crash the process. The query itself rejects with the same error.
+  const guarded = new WeakSet<pg.PoolClient>();
+  const guard = (client: pg.PoolClient) => {
+    if (!guarded.has(client)) {
+      guarded.add(client);
+      client.on('error', () => {});
+    }
+    return client;
+  };
   const connect = (): Promise<pg.PoolClient> => {
-    if (timeoutMs <= 0) return pool.connect();
+    if (timeoutMs <= 0) return pool.connect().then(guard);
     return new Promise((resolve, reject) => {
       let late = false;
       const timer = setTimeout(() => {
@@ -79,7 +90,7 @@ function withAcquireTimeout(pool: pg.Pool, timeoutMs: number) {
         (client) => {
           clearTimeout(timer);
           if (late) client.release();
-          else resolve(client);
+          else resolve(guard(client));
         },
         (err: unknown) => {
           clearTimeout(timer);
