@@ -1,10 +1,13 @@
 // `pnpm bench`: a hello-world JSON route served by (a) bare node:http, (b) bare
-// Fastify with its default logging, (c) smart-service with all defaults, loaded
-// by autocannon on loopback in one run. Servers run on core 1, the load
-// generator on core 0; configurations alternate each round and the medians
-// are reported, with the ratios c/b and c/a.
+// Fastify with its default logging, (c) smart-service with all defaults (tracing
+// configured off), (d) smart-service with tracing on (every request sampled,
+// exported to a loopback OTLP sink), and, when BENCH_BASE_ROOT names a checkout
+// from before tracing, (e) that checkout's smart-service (no tracing code),
+// loaded by autocannon on loopback in one run. Servers run on core 1, the load
+// generator (and the sink) on core 0; configurations alternate each round and
+// the medians are reported, with the ratios c/b, c/a, d/c and c/e.
 //
-//   BENCH_ROUNDS (3)  BENCH_DURATION seconds (5)  BENCH_CONNECTIONS (50)
+//   BENCH_ROUNDS (3)  BENCH_DURATION seconds (5)  BENCH_CONNECTIONS (50)  BENCH_BASE_ROOT (unset)
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -14,13 +17,26 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TARGET = 0.85;
+const TRACING_TARGET = 0.6;
+const OFF_TARGET = 0.97;
+const BASE_ROOT = process.env.BENCH_BASE_ROOT;
 
-const SERVERS = {
+const SERVERS: Record<string, { label: string; file: string }> = {
   a: { label: 'node:http', file: 'node-http.ts' },
   b: { label: 'Fastify + pino', file: 'fastify.ts' },
   c: { label: 'smart-service', file: 'smart-service.ts' },
-} as const;
-type Name = keyof typeof SERVERS;
+  d: { label: 'smart + tracing', file: 'smart-service-traced.ts' },
+  // The same server file in a checkout from before tracing (its own smart-service sources).
+  ...(BASE_ROOT
+    ? {
+        e: {
+          label: 'smart, no tracing',
+          file: fileURLToPath(new URL(`file://${BASE_ROOT}/bench/servers/smart-service.ts`)),
+        },
+      }
+    : {}),
+};
+type Name = 'a' | 'b' | 'c' | 'd' | 'e';
 
 interface Sample {
   rps: number;
@@ -63,19 +79,28 @@ if (process.channel) {
   process.channel.unref();
 }
 
-function startServer(name: Name): Promise<number> {
-  const file = fileURLToPath(new URL(`./servers/${SERVERS[name].file}`, import.meta.url));
-  const [command, args] = canPin ? ['taskset', ['-c', '1', process.execPath, file]] : [process.execPath, [file]];
+function startServer(name: Name | 'sink', env: Record<string, string> = {}): Promise<number> {
+  const server =
+    name === 'sink' ? { label: 'OTLP sink', file: 'otlp-sink.ts' } : (SERVERS[name] as { label: string; file: string });
+  const file = server.file.startsWith('/')
+    ? server.file
+    : fileURLToPath(new URL(`./servers/${server.file}`, import.meta.url));
+  // The sink shares core 0 with the load generator: the server's core does only the server's work.
+  const core = name === 'sink' ? '0' : '1';
+  const [command, args] = canPin ? ['taskset', ['-c', core, process.execPath, file]] : [process.execPath, [file]];
   // stdout is discarded: the servers' logs are written (that cost is measured) and dropped.
-  const child = spawn(command as string, args as string[], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = spawn(command as string, args as string[], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${SERVERS[name].label} did not start in 20 s`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${server.label} did not start in 20 s`)), 20_000);
     child.once('message', (message: { port: number }) => {
       clearTimeout(timer);
       resolve(message.port);
     });
-    child.once('exit', (code) => reject(new Error(`${SERVERS[name].label} exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${server.label} exited with ${code}`)));
   });
 }
 
@@ -96,20 +121,20 @@ console.log(
   `smart-service bench: ${ROUNDS} rounds x ${DURATION} s, ${CONNECTIONS} connections, ` +
     (canPin ? 'servers on core 1, load on core 0' : 'NOT pinned (needs taskset and 2 cores)'),
 );
-const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await startServer(n)]))) as Record<
-  Name,
-  number
->;
+const sink = await startServer('sink');
+const ports = Object.fromEntries(
+  await Promise.all(names.map(async (n) => [n, await startServer(n, { BENCH_OTLP_URL: `http://127.0.0.1:${sink}` })])),
+) as Record<Name, number>;
 for (const name of names) await load(ports[name], 2); // warm-up: JIT, pools, keep-alive
 
-const samples: Record<Name, Sample[]> = { a: [], b: [], c: [] };
+const samples = Object.fromEntries(names.map((n) => [n, [] as Sample[]])) as Record<Name, Sample[]>;
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order so drift (thermal, background work) falls on every configuration alike.
   const order = names.map((_, i) => names[(i + round) % names.length] as Name);
   for (const name of order) {
     const sample = await load(ports[name], DURATION);
     samples[name].push(sample);
-    console.log(`  round ${round + 1} ${SERVERS[name].label.padEnd(15)} ${Math.round(sample.rps)} req/s`);
+    console.log(`  round ${round + 1} ${(SERVERS[name]?.label ?? name).padEnd(18)} ${Math.round(sample.rps)} req/s`);
   }
 }
 stopAll();
@@ -125,11 +150,11 @@ const result = Object.fromEntries(
   ]),
 ) as Record<Name, Sample>;
 
-console.log(`\n${'server'.padEnd(20)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`);
+console.log(`\n${'server'.padEnd(24)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`);
 for (const name of names) {
   const { rps, p50, p99 } = result[name];
   console.log(
-    `${`(${name}) ${SERVERS[name].label}`.padEnd(20)}${String(Math.round(rps)).padStart(10)}${String(p50).padStart(10)}${String(p99).padStart(10)}`,
+    `${`(${name}) ${SERVERS[name]?.label}`.padEnd(24)}${String(Math.round(rps)).padStart(10)}${String(p50).padStart(10)}${String(p99).padStart(10)}`,
   );
 }
 // Ratios within each round (measured seconds apart) are steadier on a noisy
@@ -142,4 +167,14 @@ console.log(
 );
 console.log(`c/a (smart-service / node:http):      ${ca.toFixed(2)}`);
 console.log(`b/a (Fastify + pino / node:http):     ${perRound('b', 'a').toFixed(2)}`);
+const dc = perRound('d', 'c');
+console.log(
+  `d/c (tracing on, 100% exported / tracing off): ${dc.toFixed(2)}  target >= ${TRACING_TARGET}: ${dc >= TRACING_TARGET ? 'met' : 'NOT met'}`,
+);
+if (names.includes('e')) {
+  const ce = perRound('c', 'e');
+  console.log(
+    `c/e (tracing configured off / no tracing code): ${ce.toFixed(3)}  target >= ${OFF_TARGET}: ${ce >= OFF_TARGET ? 'met' : 'NOT met'}`,
+  );
+} else console.log('c/e: set BENCH_BASE_ROOT to a checkout from before tracing to compare with no tracing code');
 console.log('(ratios: the median over rounds of the ratio within each round)');
