@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { forbidden, tokenInQuery, unauthorized } from './errors.ts';
 import type { AtlasStore, TokenScope } from './store.ts';
@@ -29,7 +29,39 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 export const newToken = (): string => `atl_${randomBytes(32).toString('base64url')}`;
 
 const OPEN: Principal = Object.freeze({ actor: 'anonymous (auth off)', scope: 'admin', service: null, realm: '*' });
-const QUERY_TOKEN = /[?&](token|access_token|api_key|apikey|auth)=/i;
+// Query parameter names that carry credentials, compared decoded and lower-cased (`?%74oken=`, `?Access_Token=`).
+const TOKEN_PARAMS = new Set([
+  'token',
+  'access_token',
+  'accesstoken',
+  'id_token',
+  'refresh_token',
+  'api_key',
+  'apikey',
+  'api-key',
+  'auth',
+  'authorization',
+  'bearer',
+  'key',
+  'secret',
+  'password',
+]);
+
+/** The raw query string carries a credential, whatever its encoding, case or array form (`token[]=`). */
+export function hasQueryToken(url: string): boolean {
+  const at = url.indexOf('?');
+  if (at < 0) return false;
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(url.slice(at + 1));
+  } catch {
+    return true; // an unparsable query is refused rather than guessed at
+  }
+  for (const name of params.keys()) {
+    if (TOKEN_PARAMS.has(name.trim().toLowerCase().replace(/\[.*$/, ''))) return true;
+  }
+  return false;
+}
 
 /** The token may see this realm. */
 export function checkRealm(principal: Principal, realm: string): void {
@@ -44,12 +76,17 @@ export function checkAdmin(principal: Principal, realm: string): void {
   if (principal.scope !== 'admin') throw forbidden('an admin token is required');
 }
 
-/** An admin, or the service's own token, may register and deregister its instances. */
-export function checkInstanceWriter(principal: Principal, service: string, realm: string): void {
-  checkRealm(principal, realm);
+/** The token's scope lets it change the service's instances in some realm: an admin, or the service's own token. */
+export function checkInstanceScope(principal: Principal, service: string): void {
   if (principal.scope === 'admin') return;
   if (principal.scope === 'service' && principal.service === service) return;
   throw forbidden(`only an admin or the "${service}" service token may change its instances`);
+}
+
+/** An admin, or the service's own token, may register and deregister its instances in its realm. */
+export function checkInstanceWriter(principal: Principal, service: string, realm: string): void {
+  checkInstanceScope(principal, service);
+  checkRealm(principal, realm);
 }
 
 /** Secret values go to admins and to the owning service (every service owns `_global`). */
@@ -68,16 +105,20 @@ interface AuthOptions {
 /**
  * Bearer-token authentication of every `/v1` route. 401 without a token or
  * with an unknown or revoked one; tokens in query strings are refused (400)
- * before anything else. With auth off (realm `local` by default) every caller
- * is an admin.
+ * before anything else, whatever their encoding. With auth off (realm
+ * `local` by default) every caller is an admin.
+ *
+ * The check is a hook of each `/v1` route itself (added as the route is
+ * declared), not a test of the raw URL: the router decodes the path
+ * (`/%761/services` is `/v1/services`), so whatever spelling reaches a `/v1`
+ * route has passed its authentication.
  */
 export const auth = fp(
   async function auth(app: FastifyInstance, options: AuthOptions) {
     const adminHash = options.adminToken ? Buffer.from(hashToken(options.adminToken), 'hex') : undefined;
     app.decorateRequest('principal', null as unknown as Principal);
-    app.addHook('onRequest', async (request) => {
-      if (!request.url.startsWith('/v1/')) return;
-      if (QUERY_TOKEN.test(request.url)) throw tokenInQuery();
+    async function authenticate(request: FastifyRequest): Promise<void> {
+      if (hasQueryToken(request.url)) throw tokenInQuery();
       if (!options.enabled) {
         request.principal = OPEN;
         return;
@@ -93,6 +134,11 @@ export const auth = fp(
       const record = await options.store.findToken(hash);
       if (!record || record.revokedAt !== null) throw unauthorized('unknown or revoked token');
       request.principal = { actor: record.name, scope: record.scope, service: record.service, realm: record.realm };
+    }
+    app.addHook('onRoute', (route) => {
+      if (!route.url.startsWith('/v1/')) return;
+      const own = route.onRequest;
+      route.onRequest = [authenticate as onRequestHookHandler, ...(own === undefined ? [] : [own].flat())];
     });
   },
   { name: 'atlas-auth' },

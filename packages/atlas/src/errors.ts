@@ -18,6 +18,9 @@ export const codes = {
   badRequest: 'SMART_ATLAS_BAD_REQUEST',
   badMasterKey: 'SMART_ATLAS_BAD_MASTER_KEY',
   decryptFailed: 'SMART_ATLAS_DECRYPT_FAILED',
+  hostNotAllowed: 'SMART_ATLAS_HOST_NOT_ALLOWED',
+  invalidConfig: 'SMART_ATLAS_INVALID_CONFIG',
+  secretKey: 'SMART_ATLAS_SECRET_KEY',
 } as const;
 
 /** Every error code of this package. */
@@ -46,6 +49,29 @@ const DecryptFailed = createError(
   'secret %s could not be decrypted: wrong master key or tampered row',
   { base },
 );
+
+const HostNotAllowed = createError(codes.hostNotAllowed, 422, 'host %s is refused by rule "%s": %s', {
+  base,
+  expose: true,
+});
+const InvalidConfig = createError(codes.invalidConfig, 422, 'config key %s of %s: %s', { base, expose: true });
+const SecretKey = createError(
+  codes.secretKey,
+  422,
+  'config key %s of %s is a secret in the service\'s schema: write it with "secret": true',
+  { base, expose: true },
+);
+
+/** 422: an instance host no caller should be sent to; `rule` names which (`link-local`, `loopback`, `allow-list`, ...). */
+export const hostNotAllowed = (host: string, rule: string, why: string) =>
+  new HostNotAllowed(host, rule, why, { problem: { rule } });
+
+/** 422: a config value the service's published schema refuses; `rule` says which keyword and what it wants. */
+export const invalidConfig = (key: string, service: string, rule: string) =>
+  new InvalidConfig(key, service, rule, { problem: { key, rule } });
+
+/** 422: a plain write to a key the service's schema declares secret (`x-smart-secret`). */
+export const secretKey = (key: string, service: string) => new SecretKey(key, service, { problem: { key } });
 
 /** 401: no bearer token, or one Atlas does not know (or that was revoked). */
 export const unauthorized = (why: string) => new Unauthorized(why);

@@ -25,6 +25,7 @@ export {
 } from './headers.ts';
 export {
   CONFIG_KEY_PATTERN,
+  HOST_PATTERN,
   INSTANCE_ID_PATTERN,
   isRealm,
   isRequestId,

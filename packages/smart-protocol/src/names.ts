@@ -54,6 +54,19 @@ export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 export const CONFIG_KEY_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,15}$/;
 
 /**
+ * An instance's host in Atlas: a DNS name (labels of letters, digits, `-`
+ * and `_`, at most 253 characters) or an IPv4 or IPv6 address without
+ * brackets or zone. Nothing else: no whitespace, CR/LF, `/`, `@` or `%`.
+ *
+ * @example
+ * HOST_PATTERN.test('10.0.3.7'); // true
+ * HOST_PATTERN.test('orders-1.eu.internal'); // true
+ * HOST_PATTERN.test('evil\r\nx'); // false
+ */
+export const HOST_PATTERN =
+  /^(?:(?=[A-Za-z0-9_.-]{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?|[0-9A-Fa-f:.]{2,45})$/;
+
+/**
  * The same patterns as strings, for JSON Schema's `pattern` keyword.
  *
  * @example
@@ -65,6 +78,7 @@ export const jsonSchemaPatterns = {
   requestId: REQUEST_ID_PATTERN.source,
   instanceId: INSTANCE_ID_PATTERN.source,
   configKey: CONFIG_KEY_PATTERN.source,
+  host: HOST_PATTERN.source,
 } as const;
 
 /**
