@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     projects: [
       'packages/*',
+      // The dashboard's browser tests (Chromium): a project of their own.
+      'packages/smart-dev/vitest.browser.config.ts',
       'examples/*',
       'e2e',
       {

@@ -11,7 +11,12 @@
  * await dev.stop();
  */
 export { runCli } from './cli.ts';
-export { type Dashboard, type DashboardOptions, startDashboard } from './dashboard/dashboard-server.ts';
+export {
+  type Dashboard,
+  type DashboardOptions,
+  type DashboardSource,
+  startDashboard,
+} from './dashboard/dashboard-server.ts';
 export { type DevSpan, decodeTraces } from './dashboard/otlp.ts';
 export type { TraceSummary } from './dashboard/trace-store.ts';
 export { type DevCommandOptions, devCommand } from './dev-command.ts';

@@ -154,7 +154,8 @@ describe('startDev', () => {
     ]);
     expect(printed).toContain('ready: 2 services in realm local');
     expect(printed).toMatch(new RegExp(`alpha +${alpha().url}`));
-    expect(printed).toContain(`atlas  ${dev.atlasUrl}`);
+    expect(printed).toMatch(new RegExp(`atlas +${dev.atlasUrl}`));
+    expect(printed).toMatch(new RegExp(`dashboard +${dev.dashboardUrl} +\\(traces, logs, config, monitor\\)`));
   });
 
   it('refuses a second session on the same folder (one Atlas database), and the first runs on', async () => {

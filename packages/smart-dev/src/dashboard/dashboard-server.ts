@@ -38,7 +38,7 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** The package's folder (the UI bundle is in `ui/dist` there), from `src/` or `dist/src/`. */
+/** The package's folder (the UI bundle is in `ui/bundle` there), from `src/` or `dist/src/`. */
 function packageDir(): string {
   for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
     const file = join(dir, 'package.json');
@@ -78,7 +78,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * each service's config with its provenance (edited through Atlas), and
  * per-service and per-upstream rates from every instance's `/metrics`; and
  * the page that shows them (a bundle built from `ui/src`, served from
- * `ui/dist`: nothing is fetched from the internet).
+ * `ui/bundle`: nothing is fetched from the internet).
  *
  * @example
  * const dashboard = await startDashboard({ source: session, port: 4200 });
@@ -103,7 +103,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const app = Fastify({ bodyLimit: 16 * 1024 * 1024 });
   app.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   routes(app, { source, traces, feed, drained, collector });
-  const dir = join(packageDir(), 'ui', 'dist');
+  const dir = join(packageDir(), 'ui', 'bundle');
   app.get('/', async (_req, reply) =>
     reply.type(TYPES['.html'] as string).send(await readFile(join(dir, 'index.html'))),
   );

@@ -120,7 +120,9 @@ function Services() {
 
 // ---- Traces ----
 function Traces({ selected }) {
-  const [query, setQuery] = useState(selected ?? '');
+  const [query, setQuery] = useState('');
+  // A trace opened (a row clicked, a link followed): the list shows every recent request again.
+  useEffect(() => setQuery(''), [selected]);
   const [list] = usePoll(`/api/traces${query ? `?q=${encodeURIComponent(query)}` : ''}`, 1000, [query]);
   return html`
     <div class="filters">
