@@ -8,6 +8,8 @@ export default defineConfig({
       'packages/smart-dev/vitest.browser.config.ts',
       'examples/*',
       'e2e',
+      // The reliability plan against real Redis, Postgres and Atlas: `pnpm test:chaos`.
+      'chaos',
       {
         // Tests that measure time (`*.timing.test.ts`) run in a group of their
         // own, one file at a time, with no other test file running: the rest
