@@ -9,6 +9,7 @@
 //
 //   BENCH_ROUNDS (3)  BENCH_DURATION seconds (5)  BENCH_CONNECTIONS (50)  BENCH_BASE_ROOT (unset)
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -40,6 +41,8 @@ type Name = 'a' | 'b' | 'c' | 'd' | 'e';
 
 interface Sample {
   rps: number;
+  /** The server's CPU time per request (user + system, microseconds; Linux, else NaN). */
+  cpuUs: number;
   p50: number;
   p99: number;
 }
@@ -95,6 +98,7 @@ function startServer(name: Name | 'sink', env: Record<string, string> = {}): Pro
   });
   children.push(child);
   return new Promise((resolve, reject) => {
+    if (name !== 'sink' && child.pid) pids.set(name, child.pid);
     const timer = setTimeout(() => reject(new Error(`${server.label} did not start in 20 s`)), 20_000);
     child.once('message', (message: { port: number }) => {
       clearTimeout(timer);
@@ -104,11 +108,27 @@ function startServer(name: Name | 'sink', env: Record<string, string> = {}): Pro
   });
 }
 
-async function load(port: number, seconds: number): Promise<Sample> {
+const pids = new Map<Name, number>();
+const TICK_US = 1_000_000 / 100; // /proc reports CPU time in clock ticks (USER_HZ, 100 on Linux)
+
+// The server's CPU time so far: on a loaded machine the CPU a server spends per
+// request moves far less than the requests it gets through per second.
+function cpuTimeUs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function load(name: Name, port: number, seconds: number): Promise<Sample> {
+  const before = cpuTimeUs(pids.get(name));
   const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: seconds });
   const failures = result.errors + result.timeouts + result.non2xx;
   if (failures > 0) throw new Error(`${failures} failed requests on port ${port}`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  const cpuUs = (cpuTimeUs(pids.get(name)) - before) / result.requests.total;
+  return { rps: result.requests.average, cpuUs, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
 const median = (values: number[]): number => {
@@ -125,16 +145,18 @@ const sink = await startServer('sink');
 const ports = Object.fromEntries(
   await Promise.all(names.map(async (n) => [n, await startServer(n, { BENCH_OTLP_URL: `http://127.0.0.1:${sink}` })])),
 ) as Record<Name, number>;
-for (const name of names) await load(ports[name], 2); // warm-up: JIT, pools, keep-alive
+for (const name of names) await load(name, ports[name], 2); // warm-up: JIT, pools, keep-alive
 
 const samples = Object.fromEntries(names.map((n) => [n, [] as Sample[]])) as Record<Name, Sample[]>;
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order so drift (thermal, background work) falls on every configuration alike.
   const order = names.map((_, i) => names[(i + round) % names.length] as Name);
   for (const name of order) {
-    const sample = await load(ports[name], DURATION);
+    const sample = await load(name, ports[name], DURATION);
     samples[name].push(sample);
-    console.log(`  round ${round + 1} ${(SERVERS[name]?.label ?? name).padEnd(18)} ${Math.round(sample.rps)} req/s`);
+    console.log(
+      `  round ${round + 1} ${(SERVERS[name]?.label ?? name).padEnd(18)} ${Math.round(sample.rps)} req/s, ${sample.cpuUs.toFixed(1)} us CPU/request`,
+    );
   }
 }
 stopAll();
@@ -144,17 +166,20 @@ const result = Object.fromEntries(
     name,
     {
       rps: median(samples[name].map((s) => s.rps)),
+      cpuUs: median(samples[name].map((s) => s.cpuUs)),
       p50: median(samples[name].map((s) => s.p50)),
       p99: median(samples[name].map((s) => s.p99)),
     },
   ]),
 ) as Record<Name, Sample>;
 
-console.log(`\n${'server'.padEnd(24)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`);
+console.log(
+  `\n${'server'.padEnd(24)}${'req/s'.padStart(10)}${'CPU us/req'.padStart(12)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`,
+);
 for (const name of names) {
-  const { rps, p50, p99 } = result[name];
+  const { rps, cpuUs, p50, p99 } = result[name];
   console.log(
-    `${`(${name}) ${SERVERS[name]?.label}`.padEnd(24)}${String(Math.round(rps)).padStart(10)}${String(p50).padStart(10)}${String(p99).padStart(10)}`,
+    `${`(${name}) ${SERVERS[name]?.label}`.padEnd(24)}${String(Math.round(rps)).padStart(10)}${cpuUs.toFixed(1).padStart(12)}${String(p50).padStart(10)}${String(p99).padStart(10)}`,
   );
 }
 // Ratios within each round (measured seconds apart) are steadier on a noisy
@@ -167,14 +192,19 @@ console.log(
 );
 console.log(`c/a (smart-service / node:http):      ${ca.toFixed(2)}`);
 console.log(`b/a (Fastify + pino / node:http):     ${perRound('b', 'a').toFixed(2)}`);
+// The same ratios from CPU per request (y's CPU / x's: the throughput x would have on a core of its own).
+const perRoundCpu = (x: Name, y: Name) => median(samples[x].map((s, i) => (samples[y][i] as Sample).cpuUs / s.cpuUs));
+const verdict = (value: number, target: number) => (value >= target ? 'met' : 'NOT met');
 const dc = perRound('d', 'c');
+const dcCpu = perRoundCpu('d', 'c');
 console.log(
-  `d/c (tracing on, 100% exported / tracing off): ${dc.toFixed(2)}  target >= ${TRACING_TARGET}: ${dc >= TRACING_TARGET ? 'met' : 'NOT met'}`,
+  `d/c (tracing on, 100% exported / tracing off): req/s ${dc.toFixed(2)}, CPU ${dcCpu.toFixed(2)}  target >= ${TRACING_TARGET}: ${verdict(dc, TRACING_TARGET)} (req/s), ${verdict(dcCpu, TRACING_TARGET)} (CPU)`,
 );
 if (names.includes('e')) {
   const ce = perRound('c', 'e');
+  const ceCpu = perRoundCpu('c', 'e');
   console.log(
-    `c/e (tracing configured off / no tracing code): ${ce.toFixed(3)}  target >= ${OFF_TARGET}: ${ce >= OFF_TARGET ? 'met' : 'NOT met'}`,
+    `c/e (tracing configured off / no tracing code): req/s ${ce.toFixed(3)}, CPU ${ceCpu.toFixed(3)}  target >= ${OFF_TARGET}: ${verdict(ce, OFF_TARGET)} (req/s), ${verdict(ceCpu, OFF_TARGET)} (CPU)`,
   );
 } else console.log('c/e: set BENCH_BASE_ROOT to a checkout from before tracing to compare with no tracing code');
 console.log('(ratios: the median over rounds of the ratio within each round)');

@@ -10,6 +10,8 @@ const app = await createSmartService({
   env: {
     SMART_HTTP__HOST: '127.0.0.1',
     SMART_HTTP__PORT: '0',
+    // Throughput is what is measured: load shedding would answer 503 at saturation.
+    SMART_PROTECTION__SHEDDING__ENABLED: 'false',
     OTEL_EXPORTER_OTLP_ENDPOINT: process.env.BENCH_OTLP_URL ?? 'http://127.0.0.1:4318',
     OTEL_TRACES_SAMPLER: 'always_on',
   },

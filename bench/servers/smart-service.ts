@@ -6,7 +6,12 @@ const app = await createSmartService({
   name: 'bench',
   version: '1.0.0',
   realm: 'production',
-  env: { SMART_HTTP__HOST: '127.0.0.1', SMART_HTTP__PORT: '0' },
+  env: {
+    SMART_HTTP__HOST: '127.0.0.1',
+    SMART_HTTP__PORT: '0',
+    // Throughput is what is measured: load shedding would answer 503 at saturation.
+    SMART_PROTECTION__SHEDDING__ENABLED: 'false',
+  },
 });
 app.get('/', async () => ({ hello: 'world' }));
 await app.start();

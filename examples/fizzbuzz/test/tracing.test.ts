@@ -71,8 +71,14 @@ describe('FizzBuzz traces', () => {
       expect(root.resource['service.instance.id']).toEqual(expect.any(String));
 
       for (const target of ['fizz', 'buzz']) {
-        const call = one(spans, (s) => serviceOf(s) === 'gateway' && s.attributes['smart.target'] === target && s.kind !== CLIENT);
-        const attempt = one(spans, (s) => serviceOf(s) === 'gateway' && s.kind === CLIENT && s.name.includes(` ${target} `));
+        const call = one(
+          spans,
+          (s) => serviceOf(s) === 'gateway' && s.attributes['smart.target'] === target && s.kind !== CLIENT,
+        );
+        const attempt = one(
+          spans,
+          (s) => serviceOf(s) === 'gateway' && s.kind === CLIENT && s.name.includes(` ${target} `),
+        );
         const server = one(spans, (s) => serviceOf(s) === target && s.kind === SERVER);
         // gateway request -> call -> attempt -> the upstream's request
         expect(call.parentSpanId).toBe(root.spanId);
@@ -97,7 +103,8 @@ describe('FizzBuzz traces', () => {
       const server = one(spans, (s) => serviceOf(s) === service && s.kind === SERVER);
       const mine = lines.lines.filter((line) => line.requestId === 'fb-logs');
       expect(mine.length, service).toBeGreaterThan(0);
-      for (const line of mine) expect(line, service).toMatchObject({ trace_id: server.traceId, span_id: server.spanId });
+      for (const line of mine)
+        expect(line, service).toMatchObject({ trace_id: server.traceId, span_id: server.spanId });
     }
   });
 });

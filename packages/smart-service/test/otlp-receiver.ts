@@ -5,8 +5,8 @@
 // (connections refused) or hanging (accepts, never answers).
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 
 const require = createRequire(import.meta.url);
 // The last release of otlp-transformer that ships the generated root (later ones encode by hand and decode nothing).
@@ -66,18 +66,18 @@ interface OtlpRequest {
   resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[];
 }
 
-function valueOf(value: AnyValue | undefined): unknown {
+function anyValue(value: AnyValue | undefined): unknown {
   if (!value) return undefined;
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.boolValue !== undefined) return value.boolValue;
   if (value.intValue !== undefined) return Number(value.intValue);
   if (value.doubleValue !== undefined) return value.doubleValue;
-  if (value.arrayValue) return (value.arrayValue.values ?? []).map(valueOf);
+  if (value.arrayValue) return (value.arrayValue.values ?? []).map(anyValue);
   return undefined;
 }
 
 function attributesOf(list: KeyValue[] | undefined): Record<string, unknown> {
-  return Object.fromEntries((list ?? []).map((kv) => [kv.key, valueOf(kv.value)]));
+  return Object.fromEntries((list ?? []).map((kv) => [kv.key, anyValue(kv.value)]));
 }
 
 const hex = (id: unknown) =>
@@ -167,7 +167,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     async waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs = 10_000) {
       const until = Date.now() + timeoutMs;
       while (!predicate(spans)) {
-        if (Date.now() > until) throw new Error(`spans not received in ${timeoutMs} ms; got ${JSON.stringify(spans.map((s) => s.name))}`);
+        if (Date.now() > until)
+          throw new Error(`spans not received in ${timeoutMs} ms; got ${JSON.stringify(spans.map((s) => s.name))}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       return spans;

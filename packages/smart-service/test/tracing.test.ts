@@ -54,10 +54,14 @@ describe('tracing: export', () => {
     expect(span?.resource['service.name']).toBe('test-service');
   });
 
-  it('an exporter that is down fails no request; its spans are counted as dropped on /metrics', { timeout: 40_000 }, async () => {
+  it('an exporter that is down fails no request; its spans are counted as dropped on /metrics', {
+    timeout: 40_000,
+  }, async () => {
     const app = await build({ env: otel(await closedUrl()) });
     app.get('/hello', async () => ({ hello: 'world' }));
-    const statuses = await Promise.all(Array.from({ length: 40 }, () => app.inject('/hello').then((r) => r.statusCode)));
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, () => app.inject('/hello').then((r) => r.statusCode)),
+    );
     expect(statuses.every((status) => status === 200)).toBe(true);
     const dropped = /^tracing_spans_dropped_total\{reason="export_failed"/;
     // The OTLP exporter retries a refused export with back-off (~8 s in all) before it gives the batch up.
@@ -143,7 +147,11 @@ describe('tracing: configuration', () => {
     for (let i = 0; i < 3; i++) await app.inject({ url: '/hello', headers: { 'x-request-id': `sampled-${i}` } });
     await r.waitFor((spans) => spans.length >= 3);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(r.spans.map((s) => s.attributes['smart.request_id']).sort()).toEqual(['sampled-0', 'sampled-1', 'sampled-2']);
+    expect(r.spans.map((s) => s.attributes['smart.request_id']).sort()).toEqual([
+      'sampled-0',
+      'sampled-1',
+      'sampled-2',
+    ]);
   });
 });
 
@@ -177,7 +185,9 @@ describe('tracing: what spans hold', () => {
     app.get('/work', async () => {
       await sql`select ${canary.param}::text as v`.execute(app.db);
       await app.redis.set('tracing-test', canary.redis, 'EX', 10);
-      await app.client.get('service://upstream/echo', { headers: { authorization: `Bearer ${app.config.apiToken.reveal()}` } });
+      await app.client.get('service://upstream/echo', {
+        headers: { authorization: `Bearer ${app.config.apiToken.reveal()}` },
+      });
       return { ok: true };
     });
     const res = await app.inject({
@@ -204,7 +214,10 @@ describe('tracing: exemplars', () => {
     app.get('/hello', async () => ({}));
     await app.inject('/hello');
     const [span] = await r.waitFor((spans) => spans.length >= 1);
-    const open = await app.inject({ url: '/metrics', headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    const open = await app.inject({
+      url: '/metrics',
+      headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+    });
     expect(open.headers['content-type']).toContain('application/openmetrics-text');
     const bucket = open.body
       .split('\n')

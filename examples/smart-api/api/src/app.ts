@@ -1,13 +1,24 @@
 import { resolve } from 'node:path';
+import { Counter } from 'prom-client';
 import { createSmartService, type SmartServiceOptions } from 'smart-service';
 import { badTimeout, upstreamUnavailable } from './errors.ts';
-import { firstGood } from './first-good.ts';
+import { type Attempt, firstGood } from './first-good.ts';
 
 /** The longest `timeout` accepted: a minute. */
 export const MAX_TIMEOUT_MS = 60_000;
 
 /** What the simulator answers. */
 type Work = { time: number; slow: boolean };
+
+/** What an attempt's outcome counts as on `smart_api_upstream_attempts_total`. */
+export function upstreamOutcome(attempt: Attempt): 'success' | 'timeout' | 'error' | 'unavailable' | 'cancelled' {
+  if (attempt.outcome === 'ok') return 'success';
+  if (attempt.outcome === 'timeout' || attempt.outcome === 'cancelled') return attempt.outcome;
+  // An answer that was an error (the simulator's 500) is the upstream's error; no answer at all is unavailable.
+  return attempt.code === 'SMART_CLIENT_REMOTE_ERROR' || attempt.code === 'SMART_CLIENT_HTTP_ERROR'
+    ? 'error'
+    : 'unavailable';
+}
 
 /** `timeout` from the query: required, digits only, 1 to MAX_TIMEOUT_MS; else a 400 problem. */
 export function parseTimeout(raw: unknown): number {
@@ -36,12 +47,27 @@ export async function build(options: Partial<SmartServiceOptions> = {}) {
     ...options,
   });
 
+  // The improvement the exercise's README asked for: the upstream's outcomes as a metric.
+  const outcomes = new Counter<'outcome'>({
+    name: 'smart_api_upstream_attempts_total',
+    help: 'Attempts at the upstream by outcome: success, timeout, error (it answered an error), unavailable (no answer), cancelled (lost the race).',
+    labelNames: ['outcome'],
+    registers: [app.metrics],
+  });
+  for (const outcome of ['success', 'timeout', 'error', 'unavailable', 'cancelled']) outcomes.inc({ outcome }, 0);
+  const observe = {
+    tracer: app.tracer,
+    onAttempt: (attempt: Attempt) => outcomes.inc({ outcome: upstreamOutcome(attempt) }),
+  };
+
   app.get('/api/smart', async (request) => {
     const timeout = parseTimeout((request.query as { timeout?: unknown }).timeout);
     const started = performance.now();
     const result = await firstGood(
       (ms, signal) => app.client.get<Work>('service://simulator/api/work', { timeout: ms, signal, hedge: false }),
       timeout,
+      undefined,
+      observe,
     );
     if (!result.ok) throw upstreamUnavailable(timeout, result.attempts);
     if (result.attempts.length > 1) request.log.info({ attempts: result.attempts }, 'answered by a second round');

@@ -1,3 +1,5 @@
+import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
+
 /** What became of one attempt. */
 export interface Attempt {
   /** 1 for the first, 2 and 3 for the two sent together after it. */
@@ -11,6 +13,12 @@ export interface Attempt {
 
 /** One call to the upstream, given its own timeout (ms) and a signal that cancels it. */
 export type Call<T> = (timeoutMs: number, signal: AbortSignal) => Promise<T>;
+
+/** Who is told of the attempts: a tracer for a span each, a callback for each outcome (api's metric). */
+export interface FirstGoodObservers {
+  readonly tracer?: Tracer;
+  onAttempt?(attempt: Attempt): void;
+}
 
 /** The first attempt's time, as the exercise sets it. */
 export const FIRST_ATTEMPT_MS = 300;
@@ -37,26 +45,56 @@ const DEADLINE = 'SMART_CLIENT_DEADLINE_EXCEEDED';
  * const result = await firstGood((timeout, signal) => client.get(url, { timeout, signal }), 1000);
  * if (result.ok) return result.value;
  */
-export async function firstGood<T>(call: Call<T>, budgetMs: number, firstMs = FIRST_ATTEMPT_MS): Promise<Outcome<T>> {
+export async function firstGood<T>(
+  call: Call<T>,
+  budgetMs: number,
+  firstMs = FIRST_ATTEMPT_MS,
+  observe: FirstGoodObservers = {},
+): Promise<Outcome<T>> {
   const deadline = Date.now() + budgetMs;
   const attempts: Attempt[] = [];
+  const record = (entry: Attempt) => {
+    attempts.push(entry);
+    observe.onAttempt?.(entry);
+  };
   const attempt = async (n: number, timeout: number, signal: AbortSignal): Promise<T> => {
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     try {
       const value = await call(timeout, signal);
-      attempts.push({ attempt: n, outcome: 'ok', ms: ms() });
+      record({ attempt: n, outcome: 'ok', ms: ms() });
       return value;
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       const outcome = signal.aborted ? 'cancelled' : code === DEADLINE ? 'timeout' : 'failed';
-      attempts.push({ attempt: n, outcome, ms: ms(), ...(typeof code === 'string' ? { code } : {}) });
+      record({ attempt: n, outcome, ms: ms(), ...(typeof code === 'string' ? { code } : {}) });
       throw err;
     }
   };
+  // Each attempt its own span (the smart client's call span is its child), saying how it ended.
+  const traced = (n: number, timeout: number, signal: AbortSignal): Promise<T> => {
+    const tracer = observe.tracer;
+    if (!tracer) return attempt(n, timeout, signal);
+    return tracer.startActiveSpan(`upstream attempt ${n}`, async (span) => {
+      span.setAttributes({ 'smart_api.attempt': n, 'smart_api.timeout_ms': timeout });
+      try {
+        return await attempt(n, timeout, signal);
+      } finally {
+        const last = attempts.findLast((a) => a.attempt === n);
+        if (last) {
+          span.setAttribute('smart_api.outcome', last.outcome);
+          if (last.code) span.setAttribute('error.type', last.code);
+          // The loser of the second round: cancelled on purpose, not an error.
+          if (last.outcome === 'cancelled') span.setAttribute('smart_api.cancelled', true);
+          else if (last.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+        span.end();
+      }
+    });
+  };
 
   try {
-    return { ok: true, value: await attempt(1, Math.min(firstMs, budgetMs), new AbortController().signal), attempts };
+    return { ok: true, value: await traced(1, Math.min(firstMs, budgetMs), new AbortController().signal), attempts };
   } catch {
     // Failed or slow: two more at once, below.
   }
@@ -64,7 +102,7 @@ export async function firstGood<T>(call: Call<T>, budgetMs: number, firstMs = FI
   if (left <= 0) return { ok: false, attempts };
   const controllers = [new AbortController(), new AbortController()];
   try {
-    const value = await Promise.any(controllers.map((c, i) => attempt(i + 2, left, c.signal)));
+    const value = await Promise.any(controllers.map((c, i) => traced(i + 2, left, c.signal)));
     return { ok: true, value, attempts: [...attempts] };
   } catch {
     return { ok: false, attempts };

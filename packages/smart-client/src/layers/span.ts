@@ -11,7 +11,7 @@ import {
 import type { Dispatcher } from 'undici';
 import { TRACEPARENT_HEADER, TRACESTATE_HEADER } from '../headers.ts';
 import { traceparentOf } from '../trace-context.ts';
-import type { Attempt, Layer, Send } from './layer.ts';
+import type { Attempt, Layer } from './layer.ts';
 
 // Only @opentelemetry/api here: without an SDK registered (or a tracer
 // given) every span is the API's no-op, and the client carries on the

@@ -8,7 +8,7 @@ import {
   ConsoleSpanExporter,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import { type TracingConfig, type TracingExporter, otlpTracesUrl } from './tracing-settings.ts';
+import { otlpTracesUrl, type TracingConfig, type TracingExporter } from './tracing-settings.ts';
 
 /** Told how many spans were exported, and how many were dropped and why. */
 export interface SpanCounts {
