@@ -59,6 +59,7 @@ export {
   withRetries,
 } from './retry.ts';
 export { parseServiceUrl, type ServiceTarget } from './service-url.ts';
+export { type SidecarResolverOptions, sidecarResolver } from './sidecar-resolver.ts';
 export {
   CALLER_HEADER,
   type CallContext,

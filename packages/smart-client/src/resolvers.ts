@@ -4,6 +4,8 @@ import type { AtlasClient, Instance } from 'atlas-client';
 export interface Endpoint {
   readonly id: string;
   readonly origin: string;
+  /** Headers every request to this endpoint carries (the sidecar's `x-smart-service`); none for most. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**

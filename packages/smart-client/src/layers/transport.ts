@@ -4,11 +4,16 @@ import type { Attempt, Send } from './layer.ts';
 // undici's fast timers may fire up to ~0.5 s early: its timeouts get this much slack past the deadline.
 const UNDICI_TIMER_SLACK_MS = 1_000;
 
+// An endpoint's own headers (the sidecar's x-smart-service) go on top of the call's.
+const withEndpointHeaders = (headers: Record<string, string>, extra: Readonly<Record<string, string>> | undefined) =>
+  extra ? { ...headers, ...extra } : headers;
+
 /**
  * The end of the chain: sends the attempt with undici to the origin the
- * balance layer chose. undici's own header and body timeouts are set a
- * second past the call's deadline (the deadline layer's timer, or its
- * check after the fact, decides).
+ * balance layer chose, with the endpoint's own headers when it has some.
+ * undici's own header and body timeouts are set a second past the call's
+ * deadline (the deadline layer's timer, or its check after the fact,
+ * decides).
  *
  * @example
  * const send = transport(new Agent());
@@ -20,7 +25,7 @@ export function transport(agent: Agent): Send {
       origin: attempt.origin as string,
       path: call.path,
       method: call.method as Dispatcher.HttpMethod,
-      headers: attempt.headers ?? call.headers,
+      headers: withEndpointHeaders(attempt.headers ?? call.headers, attempt.endpoint?.headers),
       body: call.body,
     };
     if (call.deadline !== Number.POSITIVE_INFINITY) {
