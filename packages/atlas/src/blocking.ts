@@ -34,7 +34,7 @@ function changeOf(store: AtlasStore, watched: ReadonlySet<string>, ms: number, r
   let cancel = () => {};
   const promise = new Promise<void>((resolve) => {
     const timer = setTimeout(() => cancel(), ms);
-    const off = store.onChange((topic) => {
+    const off = store.feed.onChange((topic) => {
       if (watched.has(topic)) cancel();
     });
     const onClose = () => cancel();
@@ -67,7 +67,7 @@ export async function blockingRead<T>(
   // (store index 0) answers 1, and its first write (store index 1) answers 2.
   // Without the shift both answered 1, and a watcher that started before the
   // first write slept through it (every first registration in a fresh Atlas).
-  const wire = async () => (await options.store.index(topics)) + 1;
+  const wire = async () => (await options.store.feed.index(topics)) + 1;
   let current = await wire();
   if (query.index !== undefined && current <= query.index) {
     const wanted = query.wait === undefined ? options.maxWaitMs : (parseWait(query.wait) ?? options.maxWaitMs);

@@ -1,3 +1,13 @@
+/**
+ * What Atlas keeps, split by concern the way Kysely splits a `Dialect`:
+ * instances (with their TTL), config (secrets arrive sealed), tokens and the
+ * audit trail, and the change feed (topic indexes and wake-ups). A backend
+ * (`KyselyStore` on Postgres/PGlite, `EtcdStore` on etcd v3) implements the
+ * four as plain reads and writes; the rules (which writes move which topics,
+ * what a heartbeat changes, when an expiry is announced) live once, above
+ * them, in `AtlasStore` (./atlas-store.ts).
+ */
+
 /** A registered service instance. */
 export interface InstanceRecord {
   readonly service: string;
@@ -8,7 +18,7 @@ export interface InstanceRecord {
   readonly version: string;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly ttlMs: number;
-  /** Epoch ms after which the instance is no longer returned. */
+  /** Epoch ms after which the instance is no longer returned (as of its last write or heartbeat). */
   readonly expiresAt: number;
   readonly registeredAt: number;
   /** Drained by an admin: kept, but not returned to callers. */
@@ -61,41 +71,100 @@ export const topics = {
   config: (realm: string, service: string) => `config/${realm}/${service}`,
 };
 
+/** An instance whose TTL ran out, as a backend reports it. */
+export interface ExpiredInstance {
+  readonly service: string;
+  readonly realm: string;
+  /** The feed index at which the backend removed it (etcd: the lease's delete revision), if it did. */
+  readonly index?: number;
+}
+
 /**
- * Everything Atlas keeps. Each write advances the index of the topics it
- * touches and tells `onChange` listeners, in this process and (for a
- * shared database) in every other Atlas process. A backend (Postgres, etcd,
- * Consul) implements this and nothing else.
+ * Instances and their TTL. Every write names the topics it moves (`changed`,
+ * decided by the caller); the backend moves them in the same transaction.
+ *
+ * @example
+ * const beat = await instances.renew(next, Date.now()); // a heartbeat: one round trip
+ * if (!beat) await instances.put(next, [topics.instances(next.realm, next.service)]);
  */
-export interface AtlasStore {
+export interface InstanceStore {
+  get(service: string, id: string): Promise<InstanceRecord | undefined>;
+  /**
+   * A heartbeat: when the stored instance is live and equal to `next` in
+   * every field a registration sets (realm, host, port, version, metadata,
+   * ttlMs), extends its expiry to `next.expiresAt` and returns it (with its
+   * own `registeredAt` and `disabled`); otherwise changes nothing and
+   * returns undefined. Moves no topic.
+   */
+  renew(next: InstanceRecord, now: number): Promise<InstanceRecord | undefined>;
+  /** Writes the whole record (a registration, a change, a drain). */
+  put(instance: InstanceRecord, changed: readonly string[]): Promise<void>;
+  /** Deletes it; returns what was stored. */
+  delete(
+    service: string,
+    id: string,
+    changed: (previous: InstanceRecord) => readonly string[],
+  ): Promise<InstanceRecord | undefined>;
+  /** Live (unexpired, enabled) instances of a service in a realm, by id. */
+  list(service: string, realm: string, now: number): Promise<InstanceRecord[]>;
+  /** Services with live instances in a realm, and how many, by name. */
+  listServices(realm: string, now: number): Promise<{ service: string; instances: number }[]>;
+  /**
+   * Instances whose TTL ran out after `since` (up to `now`), and deletes
+   * those that expired before `reapBefore`. (etcd: the leases that lapsed
+   * since the last call; etcd deletes them itself.)
+   */
+  expire(since: number, now: number, reapBefore: number): Promise<ExpiredInstance[]>;
+}
+
+/** Config rows per service and realm; secret values arrive sealed by Atlas. */
+export interface ConfigStore {
+  /** Rows of these services in a realm (e.g. the service and `_global`), by key. */
+  list(services: readonly string[], realm: string): Promise<ConfigRow[]>;
+  put(row: ConfigRow, changed: readonly string[]): Promise<void>;
+  /** Deletes one key, or every key of the service in the realm; returns the keys deleted. */
+  delete(service: string, realm: string, key: string | undefined, changed: readonly string[]): Promise<string[]>;
+}
+
+/** Tokens (by hash) and the audit trail. */
+export interface TokenStore {
+  put(token: TokenRecord): Promise<void>;
+  find(hash: string): Promise<TokenRecord | undefined>;
+  /** Marks it revoked; false when there is no such unrevoked token. */
+  revoke(id: string, at: number): Promise<boolean>;
+  audit(entry: AuditEntry): Promise<void>;
+  /** The newest entries first. */
+  listAudit(limit: number): Promise<AuditEntry[]>;
+}
+
+/**
+ * Topic indexes and wake-ups. An index only grows and never repeats; every
+ * Atlas process on the same backend sees the same indexes (Postgres: one
+ * sequence; etcd: the revision), so a watcher may move between them.
+ */
+export interface ChangeFeed {
   /** The highest index of these topics (0 when none was ever written). */
   index(topics: readonly string[]): Promise<number>;
-  /** Calls `listener` with each changed topic; returns a function that stops it. */
+  /** Calls `listener` with each changed topic, whichever process wrote it; returns a function that stops it. */
   onChange(listener: (topic: string) => void): () => void;
+  /** Moves these topics without writing data; with `unlessMovedAfter`, only a topic whose index is still below it. */
+  announce(topics: readonly string[], unlessMovedAfter?: number): Promise<void>;
+}
 
-  putInstance(instance: InstanceRecord): Promise<void>;
-  deleteInstance(service: string, id: string): Promise<InstanceRecord | undefined>;
-  getInstance(service: string, id: string): Promise<InstanceRecord | undefined>;
-  setDisabled(service: string, id: string, disabled: boolean): Promise<InstanceRecord | undefined>;
-  /** Live (unexpired, enabled) instances of a service in a realm. */
-  listInstances(service: string, realm: string, now: number): Promise<InstanceRecord[]>;
-  /** Services with live instances in a realm, and how many. */
-  listServices(realm: string, now: number): Promise<{ service: string; instances: number }[]>;
-  /** Announces instances that expired since `since`, and deletes those expired before `reapBefore`. */
-  expire(since: number, now: number, reapBefore: number): Promise<void>;
-
-  /** Rows of these services in a realm (e.g. the service and `_global`). */
-  getConfig(services: readonly string[], realm: string): Promise<ConfigRow[]>;
-  putConfig(row: ConfigRow): Promise<void>;
-  /** Deletes one key, or every key of the service in the realm; returns the keys deleted. */
-  deleteConfig(service: string, realm: string, key: string | undefined): Promise<string[]>;
-
-  putToken(token: TokenRecord): Promise<void>;
-  findToken(hash: string): Promise<TokenRecord | undefined>;
-  revokeToken(id: string, at: number): Promise<boolean>;
-
-  audit(entry: AuditEntry): Promise<void>;
-  listAudit(limit: number): Promise<AuditEntry[]>;
-
+/**
+ * A backend: the four concerns over one store, and how to close it.
+ *
+ * @example
+ * const backend = await KyselyStore.open(db, { listenUrl });
+ * const store = new AtlasStore(backend);
+ */
+export interface StoreBackend {
+  readonly name: string;
+  readonly instances: InstanceStore;
+  readonly config: ConfigStore;
+  readonly tokens: TokenStore;
+  readonly feed: ChangeFeed;
   close(): Promise<void>;
 }
+
+export type { AtlasStore } from './atlas-store.ts';

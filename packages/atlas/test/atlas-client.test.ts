@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type AtlasClientError, type ConfigSnapshot, createAtlasClient, type Instance } from 'atlas-client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createAtlas } from '../src/index.ts';
-import { ADMIN_TOKEN, createToken, freshDatabase, startAtlas } from './helper.ts';
+import { ADMIN_TOKEN, createToken, freshDatabase, startAtlas, storeEnv } from './helper.ts';
 
 let url: string;
 let cacheDir: string;
@@ -153,7 +153,7 @@ async function startAtlasOnPort(db: string, port: number): Promise<string> {
   const atlas = await createAtlas({
     realm: 'testing',
     env: {
-      SMART_DB__URL: db,
+      ...storeEnv(db),
       SMART_ATLAS__MASTER_KEY: 'a'.repeat(64),
       SMART_ATLAS__ADMIN_TOKEN: ADMIN_TOKEN,
       SMART_LOG__LEVEL: 'warn',

@@ -191,12 +191,12 @@ describe('auth', () => {
     }
 
     // At rest it is encrypted; the audit trail names the key, never the value; so do the logs.
-    const rows = await atlas.atlasStore.getConfig(['orders'], 'testing');
+    const rows = await atlas.atlasStore.config.list(['orders'], 'testing');
     const stored = rows.find((row) => row.key === 'db.password');
     expect(stored).toMatchObject({ secret: true, value: null });
     expect(stored?.ciphertext).toMatch(/^v1:/);
     expect(JSON.stringify(rows)).not.toContain(SECRET_VALUE);
-    const audit = await atlas.atlasStore.listAudit(100);
+    const audit = await atlas.atlasStore.tokens.listAudit(100);
     expect(audit).toContainEqual(
       expect.objectContaining({ action: 'config.set-secret', key: 'db.password', target: 'orders/testing' }),
     );

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { Etcd3 } from 'etcd3';
 import pg from 'pg';
-import { afterAll, onTestFinished } from 'vitest';
+import { afterAll, inject, onTestFinished } from 'vitest';
 import { type AtlasOptions, createAtlas } from '../src/index.ts';
 
 export const MASTER_KEY = 'a'.repeat(64);
@@ -10,8 +11,18 @@ export const ADMIN_TOKEN = 'admin-token-for-the-test-suite-0001';
 /** Every log line any Atlas of this file wrote. */
 export const logLines: string[] = [];
 
-/** A Postgres database of this test file's own, dropped after it. */
+/**
+ * The backend this run's Atlases use: `postgres` (the default), or `etcd`
+ * (the atlas-etcd project sets ATLAS_TEST_STORE and starts an etcd member).
+ */
+export const backend = process.env.ATLAS_TEST_STORE === 'etcd' ? 'etcd' : 'postgres';
+
+/**
+ * A store of this test file's own, emptied after it: a Postgres database,
+ * or on etcd a key prefix (`etcd:/atlas-test-<id>/`).
+ */
 export async function freshDatabase(): Promise<string> {
+  if (backend === 'etcd') return freshPrefix();
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error('DATABASE_URL is not set: run the suite with pnpm test');
   const name = `atlas_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
@@ -30,6 +41,26 @@ export async function freshDatabase(): Promise<string> {
   return url.toString();
 }
 
+async function freshPrefix(): Promise<string> {
+  const prefix = `/atlas-test-${randomUUID().slice(0, 8)}/`;
+  afterAll(async () => {
+    const client = new Etcd3({ hosts: inject('etcdEndpoints').split(',') });
+    await client.delete().prefix(prefix);
+    client.close();
+  });
+  return `etcd:${prefix}`;
+}
+
+/** The env that points an Atlas at `store` (from `freshDatabase`). */
+export function storeEnv(store: string): Record<string, string> {
+  if (!store.startsWith('etcd:')) return { SMART_DB__URL: store };
+  return {
+    SMART_ATLAS__STORE: 'etcd',
+    SMART_ATLAS__ETCD__ENDPOINTS: inject('etcdEndpoints'),
+    SMART_ATLAS__ETCD__PREFIX: store.slice('etcd:'.length),
+  };
+}
+
 /** A real Atlas on `url` (realm testing, auth on), closed after the test. */
 export async function startAtlas(url: string, options: AtlasOptions & { extraEnv?: Record<string, string> } = {}) {
   const stream = new Writable({
@@ -43,10 +74,14 @@ export async function startAtlas(url: string, options: AtlasOptions & { extraEnv
     logDestination: stream,
     ...options,
     env: {
-      SMART_DB__URL: url,
+      ...storeEnv(url),
       SMART_ATLAS__MASTER_KEY: MASTER_KEY,
       SMART_ATLAS__ADMIN_TOKEN: ADMIN_TOKEN,
       SMART_ATLAS__EXPIRY_INTERVAL_MS: '100',
+      // The suite's instances register on loopback in realm testing: allowed there only when listed.
+      SMART_ATLAS__ALLOWED_HOSTS: JSON.stringify({ testing: ['127.0.0.0/8', '::1/128'] }),
+      // A loaded test machine stalls the event loop the way overload does: no shedding in tests.
+      SMART_PROTECTION__SHEDDING__ENABLED: 'false',
       ...options.extraEnv,
     },
   });

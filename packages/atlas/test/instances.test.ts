@@ -25,7 +25,7 @@ describe('instances', () => {
       metadata: { zone: 'a' },
     });
     await register(base, 'i-2', { port: 3002 });
-    await register(base, 'i-9', { realm: 'production', port: 3009 });
+    await register(base, 'i-9', { realm: 'production', host: '10.0.0.9', port: 3009 });
 
     await new Promise((resolve) => setTimeout(resolve, 20));
     const beat = await register(base, 'i-1', { ttlSeconds: 30 });
@@ -82,7 +82,7 @@ describe('instances', () => {
     expect(await ids()).not.toContain('drain-me');
     await call(base, 'PUT', '/v1/services/orders/instances/drain-me/disabled', { ...admin, body: { disabled: false } });
     expect(await ids()).toContain('drain-me');
-    expect((await atlas.atlasStore.listAudit(10)).map((e) => e.action)).toEqual(
+    expect((await atlas.atlasStore.tokens.listAudit(10)).map((e) => e.action)).toEqual(
       expect.arrayContaining(['instance.disable', 'instance.enable']),
     );
   });

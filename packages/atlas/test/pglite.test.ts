@@ -37,7 +37,7 @@ describe('Atlas on the embedded database (realm local)', () => {
       expect(changed.body.values).toEqual({ theme: 'dark' });
 
       await call(base, 'PUT', '/v1/config/web/local/api.key', { body: { value: 'local-secret', secret: true } });
-      const rows = await atlas.atlasStore.getConfig(['web'], 'local');
+      const rows = await atlas.atlasStore.config.list(['web'], 'local');
       expect(JSON.stringify(rows)).not.toContain('local-secret');
     } finally {
       await atlas.close();

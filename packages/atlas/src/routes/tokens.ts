@@ -45,8 +45,8 @@ export async function tokenRoutes(app: FastifyInstance, { store }: RouteContext)
         createdBy: request.principal.actor,
         revokedAt: null,
       };
-      await store.putToken(record);
-      await store.audit(auditEntry(request, 'token.create', record.id, body.name));
+      await store.tokens.put(record);
+      await store.tokens.audit(auditEntry(request, 'token.create', record.id, body.name));
       const { hash: _hash, ...visible } = record;
       return reply.code(201).send({ ...visible, token });
     },
@@ -56,8 +56,8 @@ export async function tokenRoutes(app: FastifyInstance, { store }: RouteContext)
     if (request.principal.scope !== 'admin' || request.principal.realm !== '*')
       throw forbidden('only an admin of every realm may revoke tokens');
     const { id } = request.params as { id: string };
-    if (!(await store.revokeToken(id, Date.now()))) throw notFound(`token ${id}`);
-    await store.audit(auditEntry(request, 'token.revoke', id, null));
+    if (!(await store.tokens.revoke(id, Date.now()))) throw notFound(`token ${id}`);
+    await store.tokens.audit(auditEntry(request, 'token.revoke', id, null));
     return reply.code(204).send();
   });
 
@@ -71,7 +71,7 @@ export async function tokenRoutes(app: FastifyInstance, { store }: RouteContext)
     async (request) => {
       if (request.principal.scope !== 'admin' || request.principal.realm !== '*')
         throw forbidden('the audit trail is for admins of every realm');
-      return store.listAudit((request.query as { limit?: number }).limit ?? 100);
+      return store.tokens.listAudit((request.query as { limit?: number }).limit ?? 100);
     },
   );
 }
