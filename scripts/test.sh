@@ -2,15 +2,17 @@
 # The whole test suite on a fresh machine: Node 24 and pnpm (installed when
 # missing), dependencies, throwaway Postgres and Redis (unless DATABASE_URL and
 # REDIS_URL are set), then typecheck, lint, the packed packages' checks and
-# every test. The slow suites (SLOW_SUITES: the registry end-to-end test) run
-# beside the main one, each in a vitest process of its own: they mostly wait
-# on installs and child processes, so on two cores they fit in the main
-# suite's time. The servers are stopped on exit, whatever happened. Extra
-# arguments go to vitest (and then only the main suite runs).
+# every test. The slow suites that mostly wait (SLOW_SUITES: installs through
+# a registry, a browser, etcd) run beside the main one, each in a vitest
+# process of its own; the chaos suite, which measures latencies under load it
+# makes itself, runs after them, alone. The servers are stopped on exit,
+# whatever happened, and the run fails if any process of ours is left.
+# Extra arguments go to vitest (and then only the main suite runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/toolchain.sh
-SLOW_SUITES=(registry)
+SLOW_SUITES=(registry smart-dev-browser atlas-etcd)
+ALONE_SUITES=(chaos)
 
 echo "== node $(node --version), pnpm $(pnpm --version)"
 # The Debian packages the suites use (servers, Chromium), beside the dependency install.
@@ -54,6 +56,7 @@ echo "== test (slow suites beside the main one: ${SLOW_SUITES[*]})"
 started=$(date +%s)
 pids=()
 exclude=()
+for suite in "${ALONE_SUITES[@]}"; do exclude+=(--project "!$suite"); done
 for suite in "${SLOW_SUITES[@]}"; do
   exclude+=(--project "!$suite")
   (
@@ -69,6 +72,10 @@ for i in "${!pids[@]}"; do
   echo "== ${SLOW_SUITES[$i]} suite"
   cat "$work/${SLOW_SUITES[$i]}.log"
 done
+for suite in "${ALONE_SUITES[@]}"; do
+  echo "== $suite suite (alone)"
+  SMART_SUMMARY_FILE="$work/$suite.json" pnpm vitest run --project "$suite" || status=1
+done
 echo "== all suites took $(($(date +%s) - started)) s"
 
 # One closing line for CI: the sum of every suite (a suite that wrote no summary failed to run).
@@ -83,5 +90,5 @@ WORK="$work" node -e '
   }
   console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
   process.exit(failed > 0 ? 1 : 0);
-' main "${SLOW_SUITES[@]}" || status=1
+' main "${SLOW_SUITES[@]}" "${ALONE_SUITES[@]}" || status=1
 exit $status
