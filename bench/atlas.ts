@@ -57,6 +57,8 @@ const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', proces
     SMART_DB__POOL_MAX: '20',
     SMART_ATLAS__MASTER_KEY: 'b'.repeat(64),
     SMART_ATLAS__ADMIN_TOKEN: TOKEN,
+    // The bench's instances register on loopback, refused outside realm local unless allow-listed.
+    SMART_ATLAS__ALLOWED_HOSTS: JSON.stringify({ testing: ['127.0.0.0/8'] }),
     SMART_LOG__LEVEL: 'warn',
   },
 });

@@ -131,7 +131,7 @@ export const auth = fp(
         request.principal = { actor: 'admin (bootstrap token)', scope: 'admin', service: null, realm: '*' };
         return;
       }
-      const record = await options.store.findToken(hash);
+      const record = await options.store.tokens.find(hash);
       if (!record || record.revokedAt !== null) throw unauthorized('unknown or revoked token');
       request.principal = { actor: record.name, scope: record.scope, service: record.service, realm: record.realm };
     }

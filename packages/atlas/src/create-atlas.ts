@@ -5,13 +5,17 @@ import type { FastifyInstance } from 'fastify';
 import type { ConfigSource, Env } from 'smart-config';
 import { createSmartService, defineConfig, type SmartServiceOptions, secret } from 'smart-service';
 import { z } from 'zod';
+import { AtlasStore } from './atlas-store.ts';
 import { auth } from './auth.ts';
-import { KyselyStore } from './kysely-store.ts';
+import { KyselyConfigSchemas, MemoryConfigSchemas } from './config-schemas.ts';
+import { ConfigValidator } from './config-validation.ts';
 import { configRoutes } from './routes/config.ts';
+import { configSchemaRoutes } from './routes/config-schema.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { parseMasterKey, SecretBox } from './secret-box.ts';
-import type { AtlasStore } from './store.ts';
+import type { AuditEntry } from './store.ts';
+import { openBackend, storeConfig } from './stores/open-backend.ts';
 
 // A fixed development key, used only in realm local: elsewhere the key must be set.
 const LOCAL_MASTER_KEY = '00c96686e6bc656fea7e6d3ffcb167967fdba2daaafa85f7d5c1099be1359902';
@@ -35,6 +39,12 @@ export const atlasConfig = defineConfig({
       reapAfterMs: z.number().int().min(0).default(60_000),
       /** How often expiry is checked. */
       expiryIntervalMs: z.number().int().positive().default(500),
+      /**
+       * Per realm, the only hosts its instances may register with: CIDRs, exact names, `*.suffix`.
+       * A realm without a list takes any host but the always-refused ones (and loopback outside `local`).
+       */
+      allowedHosts: z.record(z.string(), z.array(z.string().min(1))).default({}),
+      ...storeConfig,
     }),
   }),
   defaults: {
@@ -77,7 +87,7 @@ function findManifest(from: string): string {
 /**
  * An Atlas server: a smart service (so it has health, metrics, logs and
  * graceful shutdown like every other) with instances, config and tokens
- * under `/v1`, stored in Postgres (`db.url`) or, in realm `local` with no
+ * under `/v1`, stored in etcd (`atlas.store = "etcd"`), Postgres (`db.url`) or, in realm `local` with no
  * URL, in an embedded database.
  *
  * @example
@@ -87,24 +97,23 @@ function findManifest(from: string): string {
 export async function createAtlas(options: AtlasOptions = {}): Promise<FastifyInstance> {
   const { dataDir, ...serviceOptions } = options;
   const env = options.env ?? process.env;
+  // etcd needs no database; the choice is read before the service (and its db plugin) exists.
+  const sql = (env.SMART_ATLAS__STORE ?? 'postgres') !== 'etcd';
   const app = await createSmartService({
     name: 'atlas',
     version: VERSION,
     config: atlasConfig,
-    db: true,
+    db: sql,
     // The migrations ship with the package; the data stays where Atlas was started.
     root: ROOT,
     ...serviceOptions,
     env: { ...env, SMART_DB__EMBEDDED_DIR: resolve(dataDir ?? env.SMART_DB__EMBEDDED_DIR ?? '.smart/atlas') },
   });
   const settings = app.config.atlas;
-  await app.migrate();
+  if (sql) await app.migrate();
 
   const box = new SecretBox(parseMasterKey(settings.masterKey.reveal()));
-  const store = await KyselyStore.open(app.db, {
-    listenUrl: app.config.db.url?.reveal(),
-    onError: (err) => app.log.warn({ err: { message: err.message } }, 'atlas LISTEN connection lost: re-listening'),
-  });
+  const store = new AtlasStore(await openBackend(app, settings));
   app.decorate('atlasStore', store);
 
   const authOn = settings.auth ?? app.realm !== 'local';
@@ -128,10 +137,23 @@ export async function createAtlas(options: AtlasOptions = {}): Promise<FastifyIn
     await store.close();
   });
 
-  const context = { store, maxWaitMs: settings.maxWaitMs, maxTtlMs: settings.maxTtlMs };
+  const context = {
+    store,
+    maxWaitMs: settings.maxWaitMs,
+    maxTtlMs: settings.maxTtlMs,
+    // Read per registration: a change to atlas.allowedHosts applies live.
+    allowedHosts: (realm: string) => app.config.atlas.allowedHosts[realm],
+  };
   await app.register(auth, { store, enabled: authOn, adminToken: settings.adminToken?.reveal() });
   await app.register(instanceRoutes, context);
-  await app.register(configRoutes, { ...context, box });
+  // Published config schemas: in the database when there is one, else in memory (services publish at each start).
+  const schemaContext = {
+    schemas: sql ? new KyselyConfigSchemas(app.db as never) : new MemoryConfigSchemas(),
+    validator: new ConfigValidator(),
+    audit: (entry: AuditEntry) => store.tokens.audit(entry),
+  };
+  await app.register(configSchemaRoutes, schemaContext);
+  await app.register(configRoutes, { ...context, box, schemaContext });
   await app.register(tokenRoutes, context);
   return app;
 }

@@ -49,6 +49,7 @@ export {
   UnknownKeyError,
   UpdateRejectedError,
 } from './errors.ts';
+export { configJsonSchema, SECRET_KEYWORD } from './json-schema.ts';
 export { isSecret, Secret, type SecretOptions, SecretPlaceholder, secret } from './secret.ts';
 export {
   type ConfigChange,

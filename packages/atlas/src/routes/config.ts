@@ -4,6 +4,7 @@ import { blockingQuerySchema, blockingRead } from '../blocking.ts';
 import { notFound } from '../errors.ts';
 import type { SecretBox } from '../secret-box.ts';
 import { type ConfigRow, topics } from '../store.ts';
+import { type ConfigSchemaContext, checkConfigWrite } from './config-schema.ts';
 import { auditEntry, CONFIG_KEY, REALM, type RouteContext, SERVICE } from './shared.ts';
 
 const GLOBAL = '_global';
@@ -37,12 +38,15 @@ export interface ConfigEntry {
 const nameOf = (row: Pick<ConfigRow, 'service' | 'realm' | 'key'>) => `${row.service}/${row.realm}/${row.key}`;
 
 /** Config per service and realm, `_global` underneath every service, secrets encrypted at rest. */
-export async function configRoutes(app: FastifyInstance, context: RouteContext & { box: SecretBox }) {
+export async function configRoutes(
+  app: FastifyInstance,
+  context: RouteContext & { box: SecretBox; schemaContext: ConfigSchemaContext },
+) {
   const { store, box } = context;
 
   // The service's keys over `_global`'s; secret values only for those allowed to see them.
   async function effective(request: FastifyRequest, service: string, realm: string): Promise<ConfigEntry[]> {
-    const rows = await store.getConfig(service === GLOBAL ? [GLOBAL] : [GLOBAL, service], realm);
+    const rows = await store.config.list(service === GLOBAL ? [GLOBAL] : [GLOBAL, service], realm);
     const byKey = new Map<string, ConfigRow>();
     for (const row of rows.filter((r) => r.service === GLOBAL)) byKey.set(row.key, row);
     for (const row of rows.filter((r) => r.service !== GLOBAL)) byKey.set(row.key, row);
@@ -105,8 +109,10 @@ export async function configRoutes(app: FastifyInstance, context: RouteContext &
       const { service, realm, key } = request.params as Required<Scope>;
       checkAdmin(request.principal, realm);
       const { value, secret = false } = request.body as { value: unknown; secret?: boolean };
+      // Against the schema the service published: 422 naming the key and the rule, before anything is stored.
+      await checkConfigWrite(context.schemaContext, service, realm, key, value, secret);
       const row = { service, realm, key };
-      await store.putConfig({
+      await store.config.put({
         ...row,
         secret,
         value: secret ? null : value,
@@ -114,7 +120,9 @@ export async function configRoutes(app: FastifyInstance, context: RouteContext &
         updatedAt: Date.now(),
         updatedBy: request.principal.actor,
       });
-      await store.audit(auditEntry(request, secret ? 'config.set-secret' : 'config.set', `${service}/${realm}`, key));
+      await store.tokens.audit(
+        auditEntry(request, secret ? 'config.set-secret' : 'config.set', `${service}/${realm}`, key),
+      );
       return reply.code(204).send();
     },
   );
@@ -122,18 +130,18 @@ export async function configRoutes(app: FastifyInstance, context: RouteContext &
   app.delete('/v1/config/:service/:realm/:key', { schema: { params: keyParams } }, async (request, reply) => {
     const { service, realm, key } = request.params as Required<Scope>;
     checkAdmin(request.principal, realm);
-    const deleted = await store.deleteConfig(service, realm, key);
+    const deleted = await store.config.delete(service, realm, key);
     if (deleted.length === 0) throw notFound(`config key ${service}/${realm}/${key}`);
-    await store.audit(auditEntry(request, 'config.unset', `${service}/${realm}`, key));
+    await store.tokens.audit(auditEntry(request, 'config.unset', `${service}/${realm}`, key));
     return reply.code(204).send();
   });
 
   app.delete('/v1/config/:service/:realm', { schema: { params: scopeParams } }, async (request, reply) => {
     const { service, realm } = request.params as Scope;
     checkAdmin(request.principal, realm);
-    const deleted = await store.deleteConfig(service, realm, undefined);
+    const deleted = await store.config.delete(service, realm, undefined);
     for (const key of deleted) {
-      await store.audit(auditEntry(request, 'config.unset', `${service}/${realm}`, key));
+      await store.tokens.audit(auditEntry(request, 'config.unset', `${service}/${realm}`, key));
     }
     return reply.code(204).send();
   });

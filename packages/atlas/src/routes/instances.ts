@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { checkAdmin, checkInstanceWriter, checkRealm } from '../auth.ts';
+import { checkAdmin, checkInstanceScope, checkInstanceWriter, checkRealm, type Principal } from '../auth.ts';
 import { blockingQuerySchema, blockingRead } from '../blocking.ts';
-import { notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { checkInstanceHost } from '../host-rules.ts';
 import { type InstanceRecord, topics } from '../store.ts';
-import { auditEntry, INSTANCE_ID, REALM, type RouteContext, SERVICE } from './shared.ts';
+import { auditEntry, HOST, INSTANCE_ID, REALM, type RouteContext, SERVICE } from './shared.ts';
 
 const instanceParams = {
   type: 'object',
@@ -43,6 +44,27 @@ export function instanceView(instance: InstanceRecord) {
   };
 }
 
+/**
+ * The instance `service/id` for a principal already allowed to change the
+ * service's instances somewhere: 404 only to a principal of every realm; to
+ * one bound to a realm, an instance of another realm and no instance at all
+ * answer the same 403, so no realm learns which ids exist in another.
+ */
+async function visibleInstance(
+  store: RouteContext['store'],
+  principal: Principal,
+  service: string,
+  id: string,
+): Promise<InstanceRecord> {
+  const existing = await store.instances.get(service, id);
+  if (existing) {
+    checkRealm(principal, existing.realm);
+    return existing;
+  }
+  if (principal.realm !== '*') throw forbidden(`no instance ${service}/${id} in realm "${principal.realm}"`);
+  throw notFound(`instance ${service}/${id}`);
+}
+
 /** Instances and the catalog: register (and heartbeat), deregister, drain, list. */
 export async function instanceRoutes(app: FastifyInstance, context: RouteContext) {
   const { store } = context;
@@ -57,7 +79,7 @@ export async function instanceRoutes(app: FastifyInstance, context: RouteContext
           required: ['host', 'port', 'realm'],
           additionalProperties: false,
           properties: {
-            host: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:_-]+$' },
+            host: { type: 'string', minLength: 1, maxLength: 253, pattern: HOST },
             port: { type: 'integer', minimum: 1, maximum: 65535 },
             realm: { type: 'string', pattern: REALM },
             version: { type: 'string', maxLength: 64 },
@@ -71,6 +93,7 @@ export async function instanceRoutes(app: FastifyInstance, context: RouteContext
       const { service, id } = request.params as { service: string; id: string };
       const body = request.body as Registration;
       checkInstanceWriter(request.principal, service, body.realm);
+      checkInstanceHost(body.host, body.realm, context.allowedHosts(body.realm));
       const now = Date.now();
       const ttlMs = Math.min((body.ttlSeconds ?? 30) * 1_000, context.maxTtlMs);
       const instance: InstanceRecord = {
@@ -86,19 +109,19 @@ export async function instanceRoutes(app: FastifyInstance, context: RouteContext
         registeredAt: now,
         disabled: false,
       };
-      const existing = await store.getInstance(service, id);
-      if (existing && existing.realm !== body.realm) checkInstanceWriter(request.principal, service, existing.realm);
-      await store.putInstance(instance);
-      return instanceView({ ...instance, registeredAt: existing?.registeredAt ?? now });
+      const stored = await store.instances.register(instance, (existing) => {
+        if (existing.realm !== body.realm) checkInstanceWriter(request.principal, service, existing.realm);
+      });
+      return instanceView(stored);
     },
   );
 
   app.delete('/v1/services/:service/instances/:id', { schema: { params: instanceParams } }, async (request, reply) => {
     const { service, id } = request.params as { service: string; id: string };
-    const existing = await store.getInstance(service, id);
-    if (!existing) throw notFound(`instance ${service}/${id}`);
-    checkInstanceWriter(request.principal, service, existing.realm);
-    await store.deleteInstance(service, id);
+    // Permission before existence: what the token may do first, then whether the id is there.
+    checkInstanceScope(request.principal, service);
+    await visibleInstance(store, request.principal, service, id);
+    await store.instances.deregister(service, id);
     return reply.code(204).send();
   });
 
@@ -112,12 +135,12 @@ export async function instanceRoutes(app: FastifyInstance, context: RouteContext
     },
     async (request) => {
       const { service, id } = request.params as { service: string; id: string };
-      const existing = await store.getInstance(service, id);
-      if (!existing) throw notFound(`instance ${service}/${id}`);
+      if (request.principal.scope !== 'admin') throw forbidden('an admin token is required');
+      const existing = await visibleInstance(store, request.principal, service, id);
       checkAdmin(request.principal, existing.realm);
       const { disabled } = request.body as { disabled: boolean };
-      const updated = await store.setDisabled(service, id, disabled);
-      await store.audit(
+      const updated = await store.instances.setDisabled(service, id, disabled);
+      await store.tokens.audit(
         auditEntry(request, disabled ? 'instance.disable' : 'instance.enable', `${service}/${id}`, null),
       );
       return { ...instanceView(updated as InstanceRecord), disabled };
@@ -137,7 +160,7 @@ export async function instanceRoutes(app: FastifyInstance, context: RouteContext
       const { realm } = request.query as { realm: string };
       checkRealm(request.principal, realm);
       return blockingRead(context, request, reply, [topics.instances(realm, service)], async () =>
-        (await store.listInstances(service, realm, Date.now())).map(instanceView),
+        (await store.instances.list(service, realm)).map(instanceView),
       );
     },
   );
@@ -145,6 +168,6 @@ export async function instanceRoutes(app: FastifyInstance, context: RouteContext
   app.get('/v1/services', { schema: { querystring: realmQuery } }, async (request, reply) => {
     const { realm } = request.query as { realm: string };
     checkRealm(request.principal, realm);
-    return blockingRead(context, request, reply, [topics.catalog(realm)], () => store.listServices(realm, Date.now()));
+    return blockingRead(context, request, reply, [topics.catalog(realm)], () => store.instances.catalog(realm));
   });
 }

@@ -8,6 +8,8 @@ export interface RouteContext {
   readonly maxWaitMs: number;
   /** The longest TTL an instance may ask for. */
   readonly maxTtlMs: number;
+  /** The realm's allow list of instance hosts (`atlas.allowedHosts`), if it has one. */
+  readonly allowedHosts: (realm: string) => readonly string[] | undefined;
 }
 
 // The JSON Schema forms of smart-protocol's name rules. `_global` holds
@@ -16,6 +18,7 @@ export const SERVICE = `^_global$|${jsonSchemaPatterns.serviceName}`;
 export const REALM = jsonSchemaPatterns.realm;
 export const INSTANCE_ID = jsonSchemaPatterns.instanceId;
 export const CONFIG_KEY = jsonSchemaPatterns.configKey;
+export const HOST = jsonSchemaPatterns.host;
 
 export const serviceParams = {
   type: 'object',
