@@ -227,6 +227,23 @@ export class AtlasClient {
     await this.#call('DELETE', `/v1/services/${enc(service)}/instances/${enc(id)}`);
   }
 
+  /**
+   * Publishes the service's config schema for a realm (JSON Schema; secret
+   * keys marked `x-smart-secret`): Atlas then refuses config writes the
+   * schema refuses (422) and plain writes to secret keys. The service's own
+   * token or an admin's.
+   */
+  async publishConfigSchema(service: string, realm: string, schema: Record<string, unknown>): Promise<void> {
+    await this.#call('PUT', `/v1/config-schema/${enc(service)}/${enc(realm)}`, { body: { schema } });
+  }
+
+  /** The config schema a service published for a realm. */
+  async getConfigSchema(service: string, realm: string): Promise<Record<string, unknown>> {
+    return (
+      await this.#call<{ schema: Record<string, unknown> }>('GET', `/v1/config-schema/${enc(service)}/${enc(realm)}`)
+    ).data.schema;
+  }
+
   /** Drains (or restores) an instance (admin token). */
   async setDisabled(service: string, id: string, disabled: boolean): Promise<void> {
     await this.#call('PUT', `/v1/services/${enc(service)}/instances/${enc(id)}/disabled`, { body: { disabled } });
