@@ -19,7 +19,13 @@ import { isServiceName, SERVICE_NAME_PATTERN } from 'smart-protocol';
 import { trackApp } from './context.ts';
 import { FeatureDisabledError, InvalidServiceOptionError, MissingSettingError } from './errors.ts';
 import { createLogger } from './logger.ts';
-import { type AtlasSettings, atlasClientFor, atlasRegistration, atlasSettings } from './plugins/atlas.ts';
+import {
+  type AtlasSettings,
+  atlasClientFor,
+  atlasRegistration,
+  atlasSettings,
+  configSchemaOf,
+} from './plugins/atlas.ts';
 import { bugsnag } from './plugins/bugsnag.ts';
 import { client } from './plugins/client.ts';
 import { type DbOptions, db } from './plugins/db.ts';
@@ -248,6 +254,7 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
       dbSettings,
       redisSettings,
       env: options.env ?? process.env,
+      ...(atlas ? { configSchema: configSchemaOf(withServiceKeys(options.config) as ConfigDefinition) } : {}),
     });
   } catch (err) {
     // A half-built app (a failed migration, say) must not stay alive or hold sockets.
@@ -267,6 +274,8 @@ interface Parts {
   readonly dbSettings: DbOptions | undefined;
   readonly redisSettings: RedisOptions | undefined;
   readonly env: Env;
+  /** The config schema published to Atlas at registration. */
+  readonly configSchema?: Record<string, unknown> | undefined;
 }
 
 // The composition: one plugin per feature, in dependency order.
@@ -289,7 +298,12 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
   // After the probes and metrics (left untraced), before every plugin that makes spans.
   await app.register(tracing);
   if (atlas && atlasClient)
-    await app.register(atlasRegistration, { client: atlasClient, settings: atlas, listenHost: config.http.host });
+    await app.register(atlasRegistration, {
+      client: atlasClient,
+      settings: atlas,
+      listenHost: config.http.host,
+      configSchema: parts.configSchema,
+    });
   await app.register(faults, { realm });
   await app.register(client, { env: parts.env, atlasClient });
   if (redisSettings) await app.register(redis, redisSettings);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { type AtlasClient, createAtlasClient } from 'atlas-client';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Env } from 'smart-config';
+import { type ConfigDefinition, configJsonSchema, type Env } from 'smart-config';
 
 /**
  * How a service finds Atlas. These are read from the environment before the
@@ -35,6 +35,18 @@ export function atlasSettings(env: Env, root: string): AtlasSettings | undefined
   };
 }
 
+/**
+ * The config schema a service publishes to Atlas, or undefined when zod
+ * cannot express it (the service then registers without one).
+ */
+export function configSchemaOf(definition: ConfigDefinition): Record<string, unknown> | undefined {
+  try {
+    return configJsonSchema(definition);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A client for these settings. */
 export function atlasClientFor(settings: AtlasSettings): AtlasClient {
   return createAtlasClient({ url: settings.url, token: settings.token, cacheDir: settings.cacheDir });
@@ -55,11 +67,14 @@ interface RegistrationOptions {
   readonly client: AtlasClient;
   readonly settings: AtlasSettings;
   readonly listenHost: string;
+  /** The service's config schema (smart-config's `configJsonSchema`), published with the first registration. */
+  readonly configSchema?: Record<string, unknown> | undefined;
 }
 
 /**
  * Self-registration: once the server listens, register in Atlas and
- * heartbeat at a third of the TTL; deregister first thing on shutdown; a
+ * heartbeat at a third of the TTL; publish the config schema once registered
+ * (Atlas then refuses config writes the schema refuses); deregister first thing on shutdown; a
  * non-critical `atlas` readiness check. Atlas being down never stops the
  * service: it logs once per outage and keeps trying.
  */
@@ -68,6 +83,22 @@ export const atlasRegistration = fp(
     const { client, settings } = options;
     let heartbeat: NodeJS.Timeout | undefined;
     let failing = false;
+    // Published once per start, after a registration succeeds (so Atlas is up and the token works).
+    let schemaPending = options.configSchema !== undefined;
+    const publishSchema = async () => {
+      try {
+        await client.publishConfigSchema(
+          app.serviceInfo.name,
+          app.realm,
+          options.configSchema as Record<string, unknown>,
+        );
+        schemaPending = false;
+      } catch (err) {
+        // An Atlas without the endpoint (404) will not grow one: stop; anything else, try at the next heartbeat.
+        if ((err as { status?: number }).status === 404) schemaPending = false;
+        app.log.warn({ err: { message: (err as Error).message } }, 'could not publish the config schema to Atlas');
+      }
+    };
 
     const registration = () => {
       const address = app.server.address();
@@ -88,6 +119,7 @@ export const atlasRegistration = fp(
         await client.register(registration());
         if (failing) app.log.info('registered in Atlas again');
         failing = false;
+        if (schemaPending) await publishSchema();
       } catch (err) {
         if (!failing)
           app.log.warn({ err: { message: (err as Error).message } }, 'could not register in Atlas: retrying');
