@@ -144,7 +144,11 @@ export const tracing = fp(
     // its ids go into that logger's bindings: no second child logger per request.
     app.setChildLoggerFactory(function childLogger(logger, bindings, options, raw) {
       const req = raw as Traced;
-      const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
+      // Most requests inside a system carry a traceparent; an edge request has none to parse.
+      const parent =
+        req.headers.traceparent === undefined
+          ? ROOT_CONTEXT
+          : propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
       const method = req.method ?? 'GET';
       const span = tracer.startSpan(
         method,
