@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { LastKnownGood } from './cache.ts';
 import { AtlasClientError, codes } from './errors.ts';
@@ -5,8 +6,13 @@ import { type Watch, type WatchTiming, watchLoop } from './watch.ts';
 
 /** Options of `createAtlasClient`. */
 export interface AtlasClientOptions {
-  /** Atlas's base URL, e.g. `http://atlas.internal:4100`. */
-  readonly url: string;
+  /**
+   * Atlas's base URL, e.g. `http://atlas.internal:4100`; or several Atlas
+   * processes on one store (a list, or the URLs comma-separated): a call that
+   * finds one down, or answering 502/503/504, goes on to the next, and the
+   * client keeps using the one that answered.
+   */
+  readonly url: string | readonly string[];
   /** A bearer token (sent in the Authorization header, never in a URL). */
   readonly token?: string | undefined;
   /** Where the last-known-good copies are kept; none when unset. */
@@ -68,6 +74,39 @@ export interface WatchOptions {
   readonly onError?: (err: AtlasClientError) => void;
 }
 
+// An Atlas process that is shutting down or overloaded answers these: another one may not be.
+const FAILOVER_STATUS = new Set([502, 503, 504]);
+// A short random pause before trying the next Atlas, so a fleet does not move in step.
+const FAILOVER_JITTER_MS = 50;
+
+/**
+ * The Atlas base URLs of a `url` option: one URL, a list, or URLs comma-separated
+ * (`SMART_ATLAS_URL=http://a:4100,http://b:4100`); each http(s), without
+ * credentials or a query.
+ */
+export function atlasUrls(url: string | readonly string[]): string[] {
+  const list = (typeof url === 'string' ? url.split(',') : [...url]).map((u) => u.trim()).filter(Boolean);
+  if (list.length === 0) throw new AtlasClientError(codes.invalidOption, 'Atlas url is empty');
+  return list.map((text) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      throw new AtlasClientError(codes.invalidOption, `Atlas url "${text}" is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new AtlasClientError(codes.invalidOption, 'Atlas url must be http: or https:');
+    }
+    if (parsed.username || parsed.password || parsed.search) {
+      throw new AtlasClientError(
+        codes.invalidOption,
+        'Atlas url must not carry credentials or a query: use the token option',
+      );
+    }
+    return parsed.toString().replace(/\/$/, '');
+  });
+}
+
 const DEFAULT_TIMING: WatchTiming = { minIntervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 10_000 };
 const enc = encodeURIComponent;
 
@@ -80,7 +119,9 @@ const enc = encodeURIComponent;
  * await atlas.register({ service: 'orders', id, realm: 'production', host, port, ttlSeconds: 15 });
  */
 export class AtlasClient {
-  readonly #base: string;
+  readonly #bases: readonly string[];
+  /** The base that answered last: calls start there. */
+  #current = 0;
   readonly #token: string | undefined;
   readonly #agent: Agent;
   readonly #cache: LastKnownGood | undefined;
@@ -90,22 +131,9 @@ export class AtlasClient {
   readonly #watches = new Set<Watch>();
 
   constructor(options: AtlasClientOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw new AtlasClientError(codes.invalidOption, `Atlas url "${options.url}" is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new AtlasClientError(codes.invalidOption, 'Atlas url must be http: or https:');
-    }
-    if (url.username || url.password || url.search) {
-      throw new AtlasClientError(
-        codes.invalidOption,
-        'Atlas url must not carry credentials or a query: use the token option',
-      );
-    }
-    this.#base = url.toString().replace(/\/$/, '');
+    this.#bases = atlasUrls(options.url);
+    // Spread clients over the Atlas processes; each stays on its own until that one fails.
+    this.#current = Math.floor(Math.random() * this.#bases.length);
     this.#token = options.token;
     this.#waitMs = options.waitMs ?? 30_000;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
@@ -123,25 +151,40 @@ export class AtlasClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    let res: Awaited<ReturnType<typeof request>>;
-    try {
-      res = await request(`${this.#base}${path}`, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        dispatcher: this.#agent,
-        signal,
-      });
-    } catch (err) {
-      throw new AtlasClientError(
-        codes.unavailable,
-        `Atlas at ${this.#base} is unavailable: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    // Each Atlas once, starting with the one that answered last; the caller (a watch, the
+    // heartbeat loop) backs off when all of them failed.
+    let res: Awaited<ReturnType<typeof request>> | undefined;
+    let failure: AtlasClientError | undefined;
+    for (let tried = 0; tried < this.#bases.length && !options.signal?.aborted; tried++) {
+      const at = (this.#current + tried) % this.#bases.length;
+      const base = this.#bases[at] as string;
+      if (tried > 0) await sleep(Math.random() * FAILOVER_JITTER_MS);
+      const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+      try {
+        res = await request(`${base}${path}`, { method, headers, body, dispatcher: this.#agent, signal });
+      } catch (err) {
+        const why = `Atlas at ${base} is unavailable: ${(err as Error).message}`;
+        failure = new AtlasClientError(codes.unavailable, why, { cause: err });
+        // Every call but POST is idempotent: sent again elsewhere it does the same. A POST goes
+        // elsewhere only when it never reached this Atlas.
+        if (method === 'POST' && (err as { code?: string }).code !== 'ECONNREFUSED') break;
+        continue;
+      }
+      if (this.#bases.length > 1 && FAILOVER_STATUS.has(res.statusCode)) {
+        await res.body.dump().catch(() => {});
+        failure = new AtlasClientError(codes.unavailable, `Atlas at ${base} answered ${res.statusCode}`, {
+          status: res.statusCode,
+        });
+        res = undefined;
+        continue;
+      }
+      this.#current = at;
+      break;
+    }
+    if (!res) {
+      throw failure ?? new AtlasClientError(codes.unavailable, 'Atlas call aborted', { cause: options.signal?.reason });
     }
     const text = await res.body.text();
     const data = text ? JSON.parse(text) : undefined;
@@ -165,16 +208,35 @@ export class AtlasClient {
     return { path: `${path}${query}`, timeoutMs, ...(signal ? { signal } : {}) };
   }
 
-  /** A service's config in a realm. With `index`, a blocking read. Saved as last known good. */
+  /**
+   * A service's config in a realm. With `index`, a blocking read. Not saved
+   * as last known good by itself: what the service accepted is, through
+   * `rememberConfig` (smart-config's Atlas source calls it).
+   */
   async getConfig(service: string, realm: string, options: { index?: number; signal?: AbortSignal } = {}) {
     const { path, ...rest } = this.#blocking(
       `/v1/config/${enc(service)}/${enc(realm)}`,
       options.index ?? 0,
       options.signal,
     );
-    const result = await this.#call<ConfigSnapshot>('GET', path, rest);
-    await this.#cache?.save('config', [service, realm], result.data);
-    return result;
+    return this.#call<ConfigSnapshot>('GET', path, rest);
+  }
+
+  /**
+   * Saves a config snapshot as the last known good copy (for a start while
+   * Atlas is down), without its secret entries: a secret is never written to
+   * disk in clear text (at such a start, secrets come from the environment).
+   * Give it only values the service accepted.
+   *
+   * @example
+   * await atlas.rememberConfig({ ...snapshot, values: acceptedValues });
+   */
+  async rememberConfig(snapshot: ConfigSnapshot): Promise<void> {
+    if (!this.#cache) return;
+    const secrets = new Set(snapshot.entries.filter((entry) => entry.secret).map((entry) => entry.key));
+    const values = Object.fromEntries(Object.entries(snapshot.values).filter(([key]) => !secrets.has(key)));
+    const entries = snapshot.entries.filter((entry) => !entry.secret && entry.key in values);
+    await this.#cache.save('config', [snapshot.service, snapshot.realm], { ...snapshot, values, entries });
   }
 
   /** The last config read from Atlas for (service, realm), from disk; undefined when none. */
@@ -214,6 +276,15 @@ export class AtlasClient {
   /** Services with live instances in a realm. */
   async services(realm: string) {
     return (await this.#call<{ service: string; instances: number }[]>('GET', `/v1/services?realm=${enc(realm)}`)).data;
+  }
+
+  /**
+   * The catalog with its index: services with live instances in a realm.
+   * With `index`, a blocking read (it answers when the catalog moves past it).
+   */
+  async catalog(realm: string, options: { index?: number; signal?: AbortSignal } = {}) {
+    const { path, ...rest } = this.#blocking(`/v1/services?realm=${enc(realm)}`, options.index ?? 0, options.signal);
+    return this.#call<{ service: string; instances: number }[]>('GET', path, rest);
   }
 
   /** Registers an instance, or heartbeats it: its TTL starts again. */
@@ -301,6 +372,21 @@ export class AtlasClient {
     options: WatchOptions = {},
   ): Watch {
     return this.#watch((index, signal) => this.instances(service, realm, { index, signal }), onChange, options);
+  }
+
+  /**
+   * Calls `onChange` with the catalog (services with live instances) now and
+   * whenever it changes, until stopped.
+   *
+   * @example
+   * atlas.watchCatalog('production', (services) => console.log(services.map((s) => s.service)));
+   */
+  watchCatalog(
+    realm: string,
+    onChange: (services: { service: string; instances: number }[]) => void,
+    options: WatchOptions = {},
+  ): Watch {
+    return this.#watch((index, signal) => this.catalog(realm, { index, signal }), onChange, options);
   }
 
   /** Stops every watch and closes the connections. */

@@ -9,6 +9,7 @@
 export {
   AtlasClient,
   type AtlasClientOptions,
+  atlasUrls,
   type ConfigEntry,
   type ConfigSnapshot,
   createAtlasClient,

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const ETCD = process.env.ETCD_BIN ?? '/usr/bin/etcd';
@@ -23,6 +23,8 @@ export interface EtcdMember {
   readonly name: string;
   readonly clientUrl: string;
   process: ChildProcess | undefined;
+  /** What it wrote to stderr (errors only). */
+  readonly log: string[];
 }
 
 /** A throwaway etcd cluster in a temp dir. */
@@ -61,8 +63,19 @@ function exited(child: ChildProcess): Promise<void> {
  */
 export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'atlas-etcd-'));
+  // Distinct ports: a port freed a moment ago may be handed out again.
+  const taken = new Set<number>();
+  const distinct = async () => {
+    for (;;) {
+      const port = await freePort();
+      if (!taken.has(port)) {
+        taken.add(port);
+        return port;
+      }
+    }
+  };
   const ports = [];
-  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
+  for (let i = 0; i < size; i++) ports.push({ client: await distinct(), peer: await distinct() });
   const initial = ports.map((p, i) => `m${i}=http://127.0.0.1:${p.peer}`).join(',');
   const members: EtcdMember[] = ports.map((p, i) => {
     const name = `m${i}`;
@@ -76,7 +89,7 @@ export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
       `--initial-advertise-peer-urls=http://127.0.0.1:${p.peer}`,
       `--initial-cluster=${initial}`,
       '--initial-cluster-state=new',
-      `--initial-cluster-token=atlas-test-${p.peer}`,
+      `--initial-cluster-token=${basename(dir)}`,
       '--logger=zap',
       '--log-outputs=stderr',
       '--log-level=error',
@@ -85,7 +98,7 @@ export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
     const errors: string[] = [];
     child.stderr?.on('data', (chunk) => errors.push(String(chunk)));
     child.on('error', (err) => errors.push(err.message));
-    return { name, clientUrl, process: child };
+    return { name, clientUrl, process: child, log: errors };
   });
   const cluster: EtcdCluster = {
     endpoints: members.map((m) => m.clientUrl),
@@ -118,7 +131,8 @@ export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
     await Promise.all(members.map((m) => healthy(m.clientUrl, deadline)));
   } catch (err) {
     await cluster.stop();
-    throw err;
+    const logs = members.map((m) => `${m.name}: ${m.log.join('').slice(-2_000)}`).join('\n');
+    throw new Error(`${(err as Error).message}\n${logs}`);
   }
   return cluster;
 }
