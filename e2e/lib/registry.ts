@@ -17,6 +17,7 @@ export const OUR_PACKAGES = [
   'smart-service',
   'smart-atlas',
   'smart-dev',
+  'smart-sidecar',
   'create-smart-service',
 ] as const;
 

@@ -159,6 +159,20 @@ export const serviceSchema = z.object({
     /** On close, queued spans get this long to leave. */
     shutdownTimeoutMs: ms(2_000),
   }),
+  /** How `app.client` finds other services; read at start. */
+  client: z.object({
+    /**
+     * `direct`: `SMART_SERVICE_<NAME>_URL`, then Atlas, balanced by the client.
+     * `sidecar`: `SMART_SERVICE_<NAME>_URL`, then every call to the local
+     * smart-sidecar (HAProxy) with `x-smart-service`, balanced by HAProxy.
+     */
+    via: z.enum(['direct', 'sidecar']).default('direct'),
+    sidecar: z.object({
+      host: z.string().default('127.0.0.1'),
+      /** smart-sidecar's `sidecar.listen`. */
+      port: z.number().int().min(1).max(65535).default(4180),
+    }),
+  }),
   shutdown: z.object({
     /** After readiness turns 503, keep serving this long so load balancers notice. */
     drainDelayMs: ms(5_000),

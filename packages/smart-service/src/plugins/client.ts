@@ -12,6 +12,7 @@ import {
   envResolver,
   newTraceparent,
   type SmartClient,
+  sidecarResolver,
 } from 'smart-client';
 import type { Env } from 'smart-config';
 import { TRACEPARENT_HEADER, TRACESTATE_HEADER } from 'smart-protocol';
@@ -135,13 +136,15 @@ interface ClientPluginOptions {
 
 /**
  * `app.client`, resolving services from the environment
- * (`SMART_SERVICE_<NAME>_URL`) and then Atlas (when `SMART_ATLAS_URL` is set),
+ * (`SMART_SERVICE_<NAME>_URL`) and then Atlas (when `SMART_ATLAS_URL` is
+ * set), or, with `client.via = "sidecar"`, the local smart-sidecar,
  * carrying the current request's id, trace context, caller and deadline.
  */
 export const client = fp(
   async function client(app: FastifyInstance, options: ClientPluginOptions) {
     const resolvers = [envResolver(options.env)];
-    if (options.atlasClient) resolvers.push(atlasResolver(options.atlasClient));
+    if (app.config.client.via === 'sidecar') resolvers.push(sidecarResolver(app.config.client.sidecar));
+    else if (options.atlasClient) resolvers.push(atlasResolver(options.atlasClient));
     const smartClient = createClient({
       realm: app.realm,
       resolver: chainResolver(resolvers),
