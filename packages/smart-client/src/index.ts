@@ -17,6 +17,7 @@ export {
   type CircuitState,
 } from './circuit-breaker.ts';
 export { compose, defaultLayers } from './compose.ts';
+export { type DnsResolverOptions, dnsResolver } from './dns-resolver.ts';
 export { type EjectionOptions, Ejector } from './ejection.ts';
 export {
   codes,

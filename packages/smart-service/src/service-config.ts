@@ -165,12 +165,27 @@ export const serviceSchema = z.object({
      * `direct`: `SMART_SERVICE_<NAME>_URL`, then Atlas, balanced by the client.
      * `sidecar`: `SMART_SERVICE_<NAME>_URL`, then every call to the local
      * smart-sidecar (HAProxy) with `x-smart-service`, balanced by HAProxy.
+     * `dns`: `SMART_SERVICE_<NAME>_URL`, then DNS (`client.dns.*`: SRV or
+     * A/AAAA records, as Kubernetes headless services and Consul DNS serve
+     * them), balanced by the client; no Atlas needed.
      */
-    via: z.enum(['direct', 'sidecar']).default('direct'),
+    via: z.enum(['direct', 'sidecar', 'dns']).default('direct'),
     sidecar: z.object({
       host: z.string().default('127.0.0.1'),
       /** smart-sidecar's `sidecar.listen`. */
       port: z.number().int().min(1).max(65535).default(4180),
+    }),
+    dns: z.object({
+      /** A service's DNS name, `{service}` and `{realm}` filled in (Consul: `{service}.service.consul`). */
+      name: z.string().includes('{service}').default('{service}.{realm}.svc.cluster.local'),
+      /** `srv`: host and port from SRV records; `a`: A/AAAA records at `client.dns.port`. */
+      records: z.enum(['srv', 'a']).default('srv'),
+      port: z.number().int().min(1).max(65535).default(80),
+      /** DNS servers (`10.96.0.10:53`); none: the system's. */
+      servers: z.array(z.string().min(1)).default([]),
+      timeoutMs: z.number().int().positive().default(1_000),
+      /** Longest an answer is kept whatever its TTL (and the TTL of SRV answers). */
+      maxTtlMs: z.number().int().positive().default(30_000),
     }),
   }),
   shutdown: z.object({

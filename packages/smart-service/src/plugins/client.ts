@@ -9,6 +9,7 @@ import {
   type ClientEvents,
   chainResolver,
   createClient,
+  dnsResolver,
   envResolver,
   newTraceparent,
   type SmartClient,
@@ -137,13 +138,17 @@ interface ClientPluginOptions {
 /**
  * `app.client`, resolving services from the environment
  * (`SMART_SERVICE_<NAME>_URL`) and then Atlas (when `SMART_ATLAS_URL` is
- * set), or, with `client.via = "sidecar"`, the local smart-sidecar,
+ * set), or, with `client.via = "sidecar"`, the local smart-sidecar, or with
+ * `client.via = "dns"`, DNS records (`client.dns.*`),
  * carrying the current request's id, trace context, caller and deadline.
  */
 export const client = fp(
   async function client(app: FastifyInstance, options: ClientPluginOptions) {
+    const dnsError = (err: Error) => app.log.warn({ err: { message: err.message } }, 'DNS lookup failed');
     const resolvers = [envResolver(options.env)];
     if (app.config.client.via === 'sidecar') resolvers.push(sidecarResolver(app.config.client.sidecar));
+    else if (app.config.client.via === 'dns')
+      resolvers.push(dnsResolver({ ...app.config.client.dns, onError: dnsError }));
     else if (options.atlasClient) resolvers.push(atlasResolver(options.atlasClient));
     const smartClient = createClient({
       realm: app.realm,
