@@ -58,10 +58,11 @@ export function dbUnavailability(err: unknown, port: number): string | undefined
   return undefined;
 }
 
-// Kysely's pool with a deadline on getting a connection: pg's own
-// connectionTimeoutMillis covers opening one, and a saturated pool would
-// otherwise queue a request for as long. A connection that arrives after the
-// deadline goes straight back.
+// Kysely's pool with a deadline on waiting for a connection when the pool is
+// full: pg's own connectionTimeoutMillis covers opening a new one (a refused
+// connection fails at once), and a saturated pool would otherwise queue a
+// request for as long. A connection that arrives after the deadline goes
+// straight back.
 function withAcquireTimeout(pool: pg.Pool, timeoutMs: number) {
   // pg's pool listens for a client's 'error' only while it is idle: a backend
   // terminated mid-query would emit one on a checked-out client, unheard, and
@@ -75,15 +76,14 @@ function withAcquireTimeout(pool: pg.Pool, timeoutMs: number) {
     return client;
   };
   const connect = (): Promise<pg.PoolClient> => {
-    if (timeoutMs <= 0) return pool.connect().then(guard);
+    // Room in the pool: an idle connection, or a new one (bounded by db.connectionTimeoutMs).
+    const full = pool.idleCount === 0 && pool.totalCount >= (pool.options.max ?? 10);
+    if (timeoutMs <= 0 || !full) return pool.connect().then(guard);
     return new Promise((resolve, reject) => {
       let late = false;
       const timer = setTimeout(() => {
         late = true;
-        const busy = pool.totalCount >= (pool.options.max ?? 10);
-        const reason = busy
-          ? `no pooled connection within ${timeoutMs} ms (pool exhausted: ${pool.totalCount} in use, ${pool.waitingCount} waiting)`
-          : `no connection within ${timeoutMs} ms`;
+        const reason = `no pooled connection within ${timeoutMs} ms (pool exhausted: ${pool.totalCount} in use, ${pool.waitingCount} waiting)`;
         reject(new DependencyUnavailableError('db', reason));
       }, timeoutMs);
       pool.connect().then(

@@ -115,7 +115,9 @@ function allowedMethods(app: FastifyInstance, url: string): string[] {
 export function frameworkErrors(options: ProblemErrorOptions) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
-    const problem = problemFor(asError(err), request, options);
+    // Fastify's message quotes the whole URL, query (and any token in it) included.
+    const message = err.code === 'FST_ERR_BAD_URL' ? `'${pathOf(request.url)}' is not a valid URL` : err.message;
+    const problem = problemFor(Object.assign(asError(err), { message }), request, options);
     request.log.debug({ code: problem.code, status: problem.status, detail: problem.detail }, 'request refused');
     return send(reply, problem);
   };
