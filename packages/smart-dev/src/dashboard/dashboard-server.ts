@@ -253,7 +253,18 @@ function routes(app: FastifyInstance, parts: Parts): void {
       (e) => e.key === key && e.source !== '_global',
     );
     const seen = before.rejections?.length ?? 0;
-    await client.setConfig(s.name, 'local', key, value);
+    try {
+      await client.setConfig(s.name, 'local', key, value);
+    } catch (err) {
+      // Atlas checks a value against the schema the service published, when it has one: its refusal is the answer.
+      const status = (err as { status?: number }).status;
+      if (status !== undefined && status >= 400 && status < 500) {
+        return reply.code(422).send({
+          error: `Atlas refused it: ${(err as Error).message.replace(/^Atlas answered \d+ to \S+ \S+: /, '')}`,
+        });
+      }
+      throw err;
+    }
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       await sleep(100);

@@ -49,7 +49,7 @@ var e=function(t,n,r,i){var a;n[0]=0;for(var o=1;o<n.length;o++){var s=n[o++],c=
               <td>${$i(e.durationMs)}</td><td>${e.services.join(`, `)}</td><td class="mono">${e.requestId??``}</td>
             </tr>`)}
       </tbody>
-    </table>`}const sa=/attempt|retry|hedge|outcome|abandon|instance|^db\.(statement|query\.text|operation|system)|^redis|^rpc\.|peer|server\.address|http\.response\.status_code|error/;function ca(e){let t=new Set(e.map(e=>e.spanId)),n=/* @__PURE__ */ new Map;for(let r of e){let e=r.parentSpanId&&t.has(r.parentSpanId)?r.parentSpanId:``;n.set(e,[...n.get(e)??[],r])}let r=[],i=(e,t)=>{for(let a of(n.get(e)??[]).sort((e,t)=>e.startMs-t.startMs))r.push({span:a,depth:t}),i(a.spanId,t+1)};return i(``,0),r}function la(e,t){let n=[];for(let e of t.filter(e=>(e.level??0)>=40&&(e.fields.err||e.fields.code))){let t=e.fields.err??{};n.push({service:e.service,code:t.code??e.fields.code,status:t.status??t.statusCode??e.fields.status,message:t.message??e.msg,requestId:e.requestId})}if(n.length===0)for(let t of e.filter(e=>e.status.code===2).reverse()){let e=t.events.find(e=>e.name===`exception`);n.push({service:t.service,code:t.attributes[`error.type`]??e?.attributes[`exception.type`],status:t.attributes[`http.response.status_code`],message:t.status.message??e?.attributes[`exception.message`]??t.name})}return n}function ua({id:e}){let[t,n]=ra(`/api/traces/${encodeURIComponent(e)}`,1500,[e]),[r,i]=V(void 0);if(!t)return $`<p class="muted" data-testid="trace-missing">${n?`no trace ${e} (yet)`:`loading…`}</p>`;let a=ca(t.spans),o=t.summary.startMs,s=Math.max(t.summary.durationMs,.001),c=[...new Set(t.spans.map(e=>e.service))],l=e=>Zi[c.indexOf(e)%Zi.length],u=t.summary.error?la(t.spans,t.logs):[];return $`
+    </table>`}const sa=/attempt|retry|hedge|outcome|abandon|instance|^db\.(statement|query\.text|operation|system)|^redis|^rpc\.|peer|server\.address|http\.response\.status_code|error/;function ca(e){let t=new Set(e.map(e=>e.spanId)),n=/* @__PURE__ */ new Map;for(let r of e){let e=r.parentSpanId&&t.has(r.parentSpanId)?r.parentSpanId:``;n.set(e,[...n.get(e)??[],r])}let r=[],i=(e,t)=>{for(let a of(n.get(e)??[]).sort((e,t)=>e.startMs-t.startMs))r.push({span:a,depth:t}),i(a.spanId,t+1)};return i(``,0),r}function la(e,t){let n=[],r=n=>e.find(e=>e.service===n&&e.kind===2&&e.attributes[`http.response.status_code`])?.attributes[`http.response.status_code`]??t.find(e=>e.service===n&&typeof e.fields.status==`number`&&e.fields.route)?.fields.status;for(let e of t.filter(e=>(e.level??0)>=40&&(e.fields.err||e.fields.code))){let t=e.fields.err??{};n.push({service:e.service,code:t.code??e.fields.code,status:r(e.service),message:t.message??e.msg,requestId:e.requestId})}if(n.length===0)for(let t of e.filter(e=>e.status.code===2).reverse()){let e=t.events.find(e=>e.name===`exception`);n.push({service:t.service,code:t.attributes[`error.type`]??e?.attributes[`exception.type`],status:t.attributes[`http.response.status_code`],message:t.status.message??e?.attributes[`exception.message`]??t.name})}return n}function ua({id:e}){let[t,n]=ra(`/api/traces/${encodeURIComponent(e)}`,1500,[e]),[r,i]=V(void 0);if(!t)return $`<p class="muted" data-testid="trace-missing">${n?`no trace ${e} (yet)`:`loading…`}</p>`;let a=ca(t.spans),o=t.summary.startMs,s=Math.max(t.summary.durationMs,.001),c=[...new Set(t.spans.map(e=>e.service))],l=e=>Zi[c.indexOf(e)%Zi.length],u=t.summary.error?la(t.spans,t.logs):[];return $`
     <section data-testid="trace-detail">
       <h2>${t.summary.service} ${t.summary.root} <span class="muted">${$i(t.summary.durationMs)} · ${t.spans.length} spans · ${c.join(`, `)}</span></h2>
       <p class="mono muted">trace ${t.summary.traceId}${t.summary.requestId?` · request ${t.summary.requestId}`:``}</p>
@@ -85,9 +85,10 @@ var e=function(t,n,r,i){var a;n[0]=0;for(var o=1;o<n.length;o++){var s=n[o++],c=
             ${e.requestId&&$` <a data-testid="log-request-link" href="#/traces/${encodeURIComponent(e.requestId)}">[${e.requestId}]</a>`}
             ${` `}${e.msg} <span class="muted">${Object.keys(e.fields).length?JSON.stringify(e.fields).slice(0,300):``}</span>
           </div>`)}
-    </div>`}function fa({initialService:e}){let[t]=ra(`/api/services`,0),[n,r]=V(e||``),[i,a]=V(0),o=t?.services.map(e=>e.name)??[],s=n||o[0]||``,[c,l]=ra(s?`/api/config/${s}`:`/api/services`,0,[s,i]),[u,d]=V(void 0),[f,p]=V(``),[m,h]=V(void 0),g=e=>{r(e),d(void 0),h(void 0)},_=e=>{d(e.key),p(JSON.stringify(e.value)??``),h(void 0)},v=async e=>{h(void 0);try{await Qi(`/api/config/${s}`,{method:`PUT`,headers:{"content-type":`application/json`},body:JSON.stringify({key:e,value:f})}),h({ok:!0,text:`${e} = ${f}: applied by ${s}`}),d(void 0),a(e=>e+1)}catch(e){h({ok:!1,text:e.message})}};return $`
+    </div>`}function fa({initialService:e}){let[t]=ra(`/api/services`,0),[n,r]=V(e||``),[i,a]=V(0),o=t?.services.map(e=>e.name)??[],s=n||o[0]||``,[c,l]=ra(s?`/api/config/${s}`:`/api/services`,0,[s,i]),[u,d]=V(void 0),[f,p]=V(``),[m,h]=V(void 0),[g,_]=V(``),v=e=>{r(e),d(void 0),h(void 0)},y=e=>{d(e.key),p(JSON.stringify(e.value)??``),h(void 0)},b=async e=>{h(void 0);try{await Qi(`/api/config/${s}`,{method:`PUT`,headers:{"content-type":`application/json`},body:JSON.stringify({key:e,value:f})}),h({ok:!0,text:`${e} = ${f}: applied by ${s}`}),d(void 0),a(e=>e+1)}catch(e){h({ok:!1,text:e.message})}};return $`
     <div class="filters">
-      <select data-testid="config-service" value=${s} onChange=${e=>g(e.target.value)}>${o.map(e=>$`<option>${e}</option>`)}</select>
+      <select data-testid="config-service" value=${s} onChange=${e=>v(e.target.value)}>${o.map(e=>$`<option>${e}</option>`)}</select>
+      <input data-testid="config-filter" placeholder="key" value=${g} onInput=${e=>_(e.target.value.trim())} />
       <span class="muted">each key, its value and the layer it came from (default, realm, env, atlas); edits are written to Atlas and applied live</span>
     </div>
     ${m&&$`<p data-testid=${m.ok?`config-ok`:`config-error`} class=${m.ok?``:`error`}><pre>${m.text}</pre></p>`}
@@ -95,17 +96,17 @@ var e=function(t,n,r,i){var a;n[0]=0;for(var o=1;o<n.length;o++){var s=n[o++],c=
     <table data-testid="config">
       <thead><tr><th>key</th><th>value</th><th>from</th><th>overrides</th><th>env var</th><th></th></tr></thead>
       <tbody>
-        ${(c?.keys??[]).map(e=>$`
+        ${(c?.keys??[]).filter(e=>e.key.includes(g)).map(e=>$`
             <tr data-testid="config-key" data-key=${e.key}>
               <td class="mono">${e.key}</td>
               <td class="mono" data-testid="config-value">
-                ${u===e.key?$`<input data-testid="config-input" value=${f} onInput=${e=>p(e.target.value)} onKeyDown=${t=>t.key===`Enter`&&v(e.key)} />
-                         <button data-testid="config-save" onClick=${()=>v(e.key)}>Save</button> <button onClick=${()=>d(void 0)}>Cancel</button>`:e.secret?`•••••• (secret)`:JSON.stringify(e.value)??$`<span class="muted">unset</span>`}
+                ${u===e.key?$`<input data-testid="config-input" value=${f} onInput=${e=>p(e.target.value)} onKeyDown=${t=>t.key===`Enter`&&b(e.key)} />
+                         <button data-testid="config-save" onClick=${()=>b(e.key)}>Save</button> <button onClick=${()=>d(void 0)}>Cancel</button>`:e.secret?`•••••• (secret)`:JSON.stringify(e.value)??$`<span class="muted">unset</span>`}
               </td>
               <td data-testid="config-source"><span class="badge">${e.source}</span></td>
               <td class="muted mono">${e.overridden.map(t=>`${t.source}: ${e.secret?`••••••`:JSON.stringify(t.value)}`).join(`, `)}</td>
               <td class="muted mono">${e.envVar}</td>
-              <td>${!e.secret&&u!==e.key&&$`<button data-testid="config-edit" onClick=${()=>_(e)}>Edit</button>`}</td>
+              <td>${!e.secret&&u!==e.key&&$`<button data-testid="config-edit" onClick=${()=>y(e)}>Edit</button>`}</td>
             </tr>`)}
       </tbody>
     </table>`}function pa({title:e,points:t,series:n}){let r=Ce(null),i=Ce(null);return Se(()=>{let e=[t.map(e=>e.t/1e3),...n.map(e=>t.map(t=>e.value(t)))];i.current?i.current.setData(e):i.current=new Ji({width:440,height:150,legend:{show:!0},series:[{},...n.map((e,t)=>({label:e.label,stroke:Zi[t],width:1.5}))],axes:[{},{size:50}]},e,r.current)},[t]),Se(()=>()=>i.current?.destroy(),[]),$`<div><div class="muted">${e}</div><div ref=${r}></div></div>`}function ma(){let[e]=ra(`/api/monitor`,1e3);if(!e)return $`<p class="muted">loading…</p>`;if(e.services.length===0)return $`<p class="muted">no metrics yet: the services are scraped every second</p>`;let t=e.services.flatMap(e=>[{name:e.name,upstream:!1},...e.upstreams.map(t=>({name:`${e.name} → ${t}`,upstream:!0}))]);return $`<div class="charts">

@@ -170,12 +170,19 @@ function spanTree(spans) {
 // The RemoteError chain: each failing hop, from the service that failed first up to the root.
 function errorChain(spans, logs) {
   const hops = [];
+  // What each service answered: its server span's status, else its access line's
+  // (a RemoteError's own `status` is the remote's, not what this service answered).
+  const answered = (service) =>
+    spans.find((s) => s.service === service && s.kind === 2 && s.attributes['http.response.status_code'])?.attributes[
+      'http.response.status_code'
+    ] ??
+    logs.find((l) => l.service === service && typeof l.fields.status === 'number' && l.fields.route)?.fields.status;
   for (const l of logs.filter((l) => (l.level ?? 0) >= 40 && (l.fields.err || l.fields.code))) {
     const err = l.fields.err ?? {};
     hops.push({
       service: l.service,
       code: err.code ?? l.fields.code,
-      status: err.status ?? err.statusCode ?? l.fields.status,
+      status: answered(l.service),
       message: err.message ?? l.msg,
       requestId: l.requestId,
     });
@@ -298,6 +305,7 @@ function Config({ initialService }) {
   const [editing, setEditing] = useState(undefined);
   const [draft, setDraft] = useState('');
   const [message, setMessage] = useState(undefined);
+  const [filter, setFilter] = useState('');
   const pick = (name) => {
     setService(name);
     setEditing(undefined);
@@ -326,6 +334,7 @@ function Config({ initialService }) {
   return html`
     <div class="filters">
       <select data-testid="config-service" value=${current} onChange=${(e) => pick(e.target.value)}>${names.map((n) => html`<option>${n}</option>`)}</select>
+      <input data-testid="config-filter" placeholder="key" value=${filter} onInput=${(e) => setFilter(e.target.value.trim())} />
       <span class="muted">each key, its value and the layer it came from (default, realm, env, atlas); edits are written to Atlas and applied live</span>
     </div>
     ${message && html`<p data-testid=${message.ok ? 'config-ok' : 'config-error'} class=${message.ok ? '' : 'error'}><pre>${message.text}</pre></p>`}
@@ -333,8 +342,10 @@ function Config({ initialService }) {
     <table data-testid="config">
       <thead><tr><th>key</th><th>value</th><th>from</th><th>overrides</th><th>env var</th><th></th></tr></thead>
       <tbody>
-        ${(config?.keys ?? []).map(
-          (k) => html`
+        ${(config?.keys ?? [])
+          .filter((k) => k.key.includes(filter))
+          .map(
+            (k) => html`
             <tr data-testid="config-key" data-key=${k.key}>
               <td class="mono">${k.key}</td>
               <td class="mono" data-testid="config-value">
@@ -352,7 +363,7 @@ function Config({ initialService }) {
               <td class="muted mono">${k.envVar}</td>
               <td>${!k.secret && editing !== k.key && html`<button data-testid="config-edit" onClick=${() => edit(k)}>Edit</button>`}</td>
             </tr>`,
-        )}
+          )}
       </tbody>
     </table>`;
 }
