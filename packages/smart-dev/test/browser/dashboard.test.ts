@@ -136,7 +136,7 @@ describe('the smart dev dashboard', () => {
     expect(page.url()).toContain('#/traces/logs-a');
   });
 
-  it('lists every service and instance with its state, and charts their rates in the Monitor panel', async () => {
+  it('lists every service and instance, drains an instance and restarts a service; charts the rates in the Monitor panel', async () => {
     await open('/services');
     for (const name of ['fibfrontend', 'pricing', 'userstore']) {
       const row = page.getByTestId(`service-${name}`);
@@ -168,5 +168,16 @@ describe('the smart dev dashboard', () => {
       .toMatch(/^[1-9]|^0\.[0-9]*[1-9]/);
     expect(await page.locator('[data-testid="monitor-card"] canvas').count()).toBeGreaterThanOrEqual(6);
     await shot('monitor');
+    // Restart pricing from the Services panel: a new process (its restarts count), on the same URL, answering again.
+    const before = session.services.get('pricing');
+    const pid = before?.pid;
+    await open('/services');
+    await page.getByTestId('restart-pricing').click();
+    await expect.poll(() => session.services.get('pricing')?.restarts, { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('service-pricing').locator('td').nth(5).textContent()).toBe('1');
+    expect(session.services.get('pricing')?.pid).not.toBe(pid);
+    await expect
+      .poll(async () => (await fib(session, '/0', 'alice', 'wonderland')).status, { timeout: 15_000 })
+      .toBe(200);
   });
 });
