@@ -8,6 +8,9 @@ import { join } from 'node:path';
  */
 export class LastKnownGood {
   readonly #dir: string;
+  // Saves of one file in this process happen one after another, in call order.
+  readonly #queues = new Map<string, Promise<void>>();
+  #saves = 0;
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -18,11 +21,20 @@ export class LastKnownGood {
   }
 
   async save(kind: string, parts: string[], data: unknown): Promise<void> {
-    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     const file = this.#file(kind, ...parts);
-    const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify({ savedAt: Date.now(), data }), { mode: 0o600 });
-    await rename(temp, file);
+    const text = JSON.stringify({ savedAt: Date.now(), data });
+    const run = (this.#queues.get(file) ?? Promise.resolve()).then(async () => {
+      await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+      const temp = `${file}.${process.pid}.${++this.#saves}.tmp`;
+      await writeFile(temp, text, { mode: 0o600 });
+      await rename(temp, file);
+    });
+    const queued = run.catch(() => {});
+    this.#queues.set(file, queued);
+    void queued.then(() => {
+      if (this.#queues.get(file) === queued) this.#queues.delete(file);
+    });
+    return run;
   }
 
   async load<T>(kind: string, parts: string[]): Promise<{ savedAt: number; data: T } | undefined> {

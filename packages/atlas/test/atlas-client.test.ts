@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AtlasClientError, type ConfigSnapshot, createAtlasClient, type Instance } from 'atlas-client';
@@ -131,10 +131,16 @@ describe('atlas-client', () => {
     await until(() => (seen.at(-1)?.values.shards === 5 ? true : undefined), 5_000);
   });
 
-  it('keeps a last-known-good copy on disk for a restart while Atlas is down', async () => {
+  it('keeps a last-known-good copy on disk for a restart while Atlas is down, without secrets', async () => {
     const { atlas: server, base } = await startAtlas(url);
     await client(base).setConfig('ledger', 'testing', 'currency', 'EUR');
-    await client(base).getConfig('ledger', 'testing');
+    await client(base).setConfig('ledger', 'testing', 'apiKey', 'ledger-secret-value-1', { secret: true });
+    const read = await client(base).getConfig('ledger', 'testing');
+    expect(read.data.values.apiKey).toBe('ledger-secret-value-1'); // an admin token sees it
+    await client(base).rememberConfig(read.data);
+    const files = await readdir(cacheDir);
+    for (const file of files)
+      expect(await readFile(join(cacheDir, file), 'utf8')).not.toContain('ledger-secret-value-1');
     await client(base).register({ service: 'ledger', id: 'l-1', realm: 'testing', host: '127.0.0.1', port: 7001 });
     await client(base).instances('ledger', 'testing');
     await server.close();

@@ -83,11 +83,13 @@ describe('services and Atlas', () => {
     expect(app.config.limits.rps).toBe(50);
     expect(String(app.lines.find((l) => l.code === 'SMART_CONFIG_UPDATE_REJECTED')?.msg)).toContain('limits.rps');
 
-    // At start, the same bad value is a startup error naming the key.
-    await expect(service(base)).rejects.toMatchObject({
-      code: 'SMART_CONFIG_INVALID',
-      message: expect.stringContaining('limits.rps (from atlas)'),
-    });
+    // At start, the same bad value is refused on its own: the instance starts on the key's lower
+    // layers (no crash loop on the next deploy), names the key in a log line and in readiness.
+    const next = await service(base);
+    expect(next.config.limits.rps).toBe(10);
+    expect(next.config.greeting).toBe('changed live');
+    expect(next.smartConfig.rejected).toEqual([expect.objectContaining({ key: 'limits.rps', layer: 'atlas' })]);
+    expect(next.lines.some((l) => l.level === 50 && l.key === 'limits.rps')).toBe(true);
     await admin.unsetConfig('greeter', 'testing', 'limits.rps');
   });
 

@@ -1,4 +1,4 @@
-import type { AtlasClient } from 'atlas-client';
+import type { AtlasClient, ConfigSnapshot } from 'atlas-client';
 import type { ConfigSource } from './config-source.ts';
 
 /** Options of `atlasSource`. */
@@ -17,8 +17,9 @@ export interface AtlasSourceOptions {
 /**
  * The Atlas layer: the service's config for its realm (its keys over
  * `_global`'s), loaded after the environment and kept current with a
- * blocking-query watch. Each update goes through the same validation as a
- * load, so a bad value in Atlas is rejected and the last good config stays.
+ * blocking-query watch. Its values are judged key by key: a bad value is
+ * rejected and named, the key keeps its lower layers' value (at start) or
+ * its last good value (in a live update), and every other key applies.
  *
  * @example
  * const client = createAtlasClient({ url: process.env.SMART_ATLAS_URL, token, cacheDir: '.smart/atlas' });
@@ -26,17 +27,37 @@ export interface AtlasSourceOptions {
  */
 export function atlasSource(options: AtlasSourceOptions): ConfigSource {
   const warn = options.onWarning ?? (() => {});
+  // What Atlas gave last, and what was last saved as known good (accepted values, no secrets).
+  let last: ConfigSnapshot | undefined;
+  let saved: Readonly<Record<string, unknown>> = {};
+  const remember = async (refused: readonly string[], secrets: ReadonlySet<string>) => {
+    if (!last) return;
+    const values: Record<string, unknown> = {};
+    const under = (key: string, set: Iterable<string>) => [...set].some((k) => key === k || key.startsWith(`${k}.`));
+    for (const [key, value] of Object.entries(last.values)) {
+      if (under(key, secrets)) continue;
+      // A refused key keeps its last accepted value in the copy (as in the running config), or none.
+      if (!under(key, refused)) values[key] = value;
+      else if (key in saved) values[key] = saved[key];
+    }
+    saved = values;
+    await options.client.rememberConfig({ ...last, values });
+  };
   return {
     name: 'atlas',
+    // A bad key in Atlas is rejected on its own: the others apply, and a starting instance still starts.
+    perKey: true,
     async load({ service, realm }) {
       try {
-        return (await options.client.getConfig(service, realm)).data.values;
+        last = (await options.client.getConfig(service, realm)).data;
+        return last.values;
       } catch (err) {
         if (options.required) throw err;
         const cached = await options.client.lastKnownConfig(service, realm);
         const error = (err as Error).message;
         if (cached) {
           warn('Atlas is unavailable at start: using the last-known-good config', { error });
+          saved = cached.values;
           return cached.values;
         }
         warn(
@@ -53,6 +74,7 @@ export function atlasSource(options: AtlasSourceOptions): ConfigSource {
         realm,
         (config) => {
           failing = false;
+          last = config;
           onUpdate(config.values);
         },
         {
@@ -64,6 +86,12 @@ export function atlasSource(options: AtlasSourceOptions): ConfigSource {
         },
       );
       return () => watch.stop();
+    },
+    async accepted({ keys }, refused) {
+      const secrets = new Set(keys.filter((key) => key.secret).map((key) => key.key));
+      await remember(refused, secrets).catch((err: Error) =>
+        warn('could not save the last-known-good config', { error: err.message }),
+      );
     },
   };
 }

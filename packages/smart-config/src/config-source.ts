@@ -27,8 +27,23 @@ export type Unwatch = () => void | Promise<void>;
 export interface ConfigSource {
   /** Shown by `explain()` and in errors. Unique among a config's layers. */
   readonly name: string;
+  /**
+   * A runtime source (Atlas): its values are judged key by key. A bad value
+   * is rejected and named (the key keeps its lower layers' value at start,
+   * its last good value in a live update) while the other keys apply. The
+   * environment and the source code's layers stay strict: a mistake there
+   * fails the start.
+   */
+  readonly perKey?: boolean;
   load(context: SourceContext): Tree | Promise<Tree>;
   watch?(context: SourceContext, onUpdate: (values: Tree) => void): Unwatch | Promise<Unwatch>;
+  /**
+   * Told which of the values it last gave were applied: after the load and
+   * after each update the config took, with the dotted keys it refused (a
+   * per-key source's). Atlas's source saves its last-known-good copy here,
+   * so the copy holds only values the service accepted.
+   */
+  accepted?(context: SourceContext, refused: readonly string[]): void | Promise<void>;
 }
 
 /** Environment variables, as `process.env` holds them. */
@@ -71,11 +86,12 @@ export interface MemorySource extends ConfigSource {
  * const config = await loadConfig(definition, { service: 'orders', sources: [overrides] });
  * overrides.set({ log: { level: 'info' } }); // config.value.log.level is now 'info'
  */
-export function memorySource(name: string, initial: Tree = {}): MemorySource {
+export function memorySource(name: string, initial: Tree = {}, options: { perKey?: boolean } = {}): MemorySource {
   let current = initial;
   const watchers = new Set<(values: Tree) => void>();
   return {
     name,
+    ...(options.perKey ? { perKey: true } : {}),
     load: () => current,
     watch(_context, onUpdate) {
       watchers.add(onUpdate);

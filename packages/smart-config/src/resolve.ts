@@ -33,36 +33,61 @@ export interface ResolveInput {
   readonly objectPaths: readonly (readonly string[])[];
   readonly placeholders: ReadonlyMap<string, SecretPlaceholder>;
   readonly realm: string;
+  /**
+   * Layers whose values are judged key by key (runtime sources such as
+   * Atlas): a bad value there is rejected and the key takes its next lower
+   * layer's value, instead of failing the whole resolution.
+   */
+  readonly perKey?: ReadonlySet<string>;
 }
 
 export type Resolution =
-  | { readonly ok: true; readonly value: Tree; readonly provenance: ReadonlyMap<string, Provenance> }
+  | {
+      readonly ok: true;
+      readonly value: Tree;
+      readonly provenance: ReadonlyMap<string, Provenance>;
+      /** Values of per-key layers that were refused (each key then took a lower layer's value). */
+      readonly rejected: readonly ConfigIssue[];
+    }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly onlyMissingSecrets: boolean };
 
 interface Picked {
   readonly provenance: Provenance;
   readonly issue?: ConfigIssue;
   readonly missingSecret?: boolean;
+  /** Values of per-key layers refused on the way down. */
+  readonly rejected?: readonly ConfigIssue[];
 }
 
 // Highest layer first: the first layer that sets the key wins; a value that
-// cannot be coerced is an issue only when it is the one that would win.
-function pick(input: ResolveInput, key: ConfigKey, layers: readonly Layer[]): Picked {
+// cannot be coerced is an issue only when it is the one that would win. A
+// per-key layer's value that cannot be coerced, or that was refused by the
+// schema (`excluded`), is passed over for the next layer's.
+function pick(input: ResolveInput, key: ConfigKey, layers: readonly Layer[], excluded?: ReadonlySet<string>): Picked {
   const found: Candidate[] = [];
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i] as Layer;
     const value = getPath(layer.values, key.path);
-    if (value !== undefined && !(value instanceof SecretPlaceholder)) found.push({ layer: layer.name, value });
+    if (value !== undefined && !(value instanceof SecretPlaceholder) && !excluded?.has(layer.name))
+      found.push({ layer: layer.name, value });
   }
-  const [top, ...overridden] = found;
-  if (top) {
+  const rejected: ConfigIssue[] = [];
+  while (found.length > 0) {
+    const [top, ...overridden] = found as [Candidate, ...Candidate[]];
     const coerced = coerce(key, top.value);
-    if (!coerced.ok) {
-      const issue = { key: key.key, layer: top.layer, message: coerced.message, envVar: key.envVar };
-      return { provenance: { winner: undefined, overridden: found }, issue };
-    }
-    return { provenance: { winner: { layer: top.layer, value: coerced.value }, overridden } };
+    if (coerced.ok) return { provenance: { winner: { layer: top.layer, value: coerced.value }, overridden }, rejected };
+    const issue = { key: key.key, layer: top.layer, message: coerced.message, envVar: key.envVar };
+    if (!input.perKey?.has(top.layer)) return { provenance: { winner: undefined, overridden: found }, issue, rejected };
+    rejected.push(issue);
+    found.shift();
   }
+  const overridden: Candidate[] = [];
+  if (rejected.length > 0) return { ...unset(input, key, overridden), rejected };
+  return unset(input, key, overridden);
+}
+
+// No layer sets the key: a secret's local value, or nothing (an issue for a required secret).
+function unset(input: ResolveInput, key: ConfigKey, overridden: Candidate[]): Picked {
   const placeholder = input.placeholders.get(key.key);
   if (!placeholder) return { provenance: { winner: undefined, overridden } };
   if (input.realm === 'local' && placeholder.local !== undefined) {
@@ -108,17 +133,61 @@ function schemaIssues(
  * Merges layers (low to high precedence) key by key, validates the result
  * against the schema and wraps secrets. Never mutates a layer; the value it
  * returns is a fresh, deeply frozen tree.
+ *
+ * A value from a per-key layer (`input.perKey`) that the key's type or the
+ * schema refuses is rejected on its own: the key falls back to its next
+ * lower layer and the rest is judged again (once per rejected key at most),
+ * so one bad key from Atlas neither fails a start nor blocks other keys.
  */
 export function resolve(input: ResolveInput, layers: readonly Layer[]): Resolution {
+  const excluded = new Map<string, Set<string>>();
+  const rejected: ConfigIssue[] = [];
+  for (let round = 0; ; round++) {
+    const result = resolveOnce(input, layers, excluded);
+    if (result.ok) {
+      rejected.push(...result.rejected);
+      // In the schema's key order, however the rounds found them.
+      const order = new Map(input.keys.map((key, i) => [key.key, i]));
+      rejected.sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0));
+      return { ...result, rejected };
+    }
+    // Schema issues on keys won by a per-key layer: reject those values and judge again.
+    let more = false;
+    for (const issue of result.issues) {
+      const winner = result.provenance.get(issue.key)?.winner;
+      if (!winner || !input.perKey?.has(winner.layer) || round > input.keys.length) continue;
+      const set = excluded.get(issue.key) ?? new Set<string>();
+      if (set.has(winner.layer)) continue;
+      set.add(winner.layer);
+      excluded.set(issue.key, set);
+      rejected.push({ ...issue, layer: winner.layer });
+      more = true;
+    }
+    if (!more) return { ok: false, issues: result.issues, onlyMissingSecrets: result.onlyMissingSecrets };
+  }
+}
+
+type Once =
+  | (Extract<Resolution, { ok: true }> & { readonly ok: true })
+  | {
+      readonly ok: false;
+      readonly issues: readonly ConfigIssue[];
+      readonly onlyMissingSecrets: boolean;
+      readonly provenance: ReadonlyMap<string, Provenance>;
+    };
+
+function resolveOnce(input: ResolveInput, layers: readonly Layer[], excluded: ReadonlyMap<string, Set<string>>): Once {
   const merged: Record<string, unknown> = {};
   for (const path of input.objectPaths) setPath(merged, path, {});
   const provenance = new Map<string, Provenance>();
   const issues: ConfigIssue[] = [];
   let missingSecrets = 0;
+  const rejected: ConfigIssue[] = [];
   for (const key of input.keys) {
-    const picked = pick(input, key, layers);
+    const picked = pick(input, key, layers, excluded.get(key.key));
     provenance.set(key.key, picked.provenance);
     if (picked.issue) issues.push(picked.issue);
+    if (picked.rejected) rejected.push(...picked.rejected);
     if (picked.missingSecret) missingSecrets++;
     const winner = picked.provenance.winner;
     if (winner) setPath(merged, key.path, deepClone(winner.value));
@@ -131,13 +200,13 @@ export function resolve(input: ResolveInput, layers: readonly Layer[]): Resoluti
     // A transform or refinement threw: report it without its message, which may quote a secret.
     const name = err instanceof Error ? err.name : typeof err;
     issues.push({ key: '', layer: 'schema', message: `a transform or check in the schema threw ${name}` });
-    return { ok: false, issues, onlyMissingSecrets: false };
+    return { ok: false, issues, onlyMissingSecrets: false, provenance };
   }
   if (!parsed.success) {
     issues.push(...schemaIssues(input, parsed.error, provenance, new Set(issues.map((issue) => issue.key))));
   }
   if (issues.length > 0 || !parsed.success) {
-    return { ok: false, issues, onlyMissingSecrets: missingSecrets === issues.length };
+    return { ok: false, issues, onlyMissingSecrets: missingSecrets === issues.length, provenance };
   }
 
   const value = parsed.data as Record<string, unknown>;
@@ -145,5 +214,5 @@ export function resolve(input: ResolveInput, layers: readonly Layer[]): Resoluti
     const resolved = key.secret ? getPath(value, key.path) : undefined;
     if (resolved !== undefined) setPath(value, key.path, new Secret(resolved));
   }
-  return { ok: true, value: deepFreeze(value), provenance };
+  return { ok: true, value: deepFreeze(value), provenance, rejected };
 }

@@ -1,10 +1,11 @@
 import { SERVICE_NAME_PATTERN } from 'smart-protocol';
 import type { z } from 'zod';
 import { type ConfigSource, type Env, envSource, type SourceContext, type Unwatch } from './config-source.ts';
-import { deepEqual, expandDottedKeys, getPath, isPlainObject, type Tree } from './deep.ts';
+import { deepClone, deepEqual, expandDottedKeys, getPath, isPlainObject, setPath, type Tree } from './deep.ts';
 import type { ConfigDefinition, ConfigValue } from './define-config.ts';
 import { REALM_PATTERN } from './define-config.ts';
 import {
+  type ConfigIssue,
   ConfigValidationError,
   InvalidOptionError,
   MissingSecretError,
@@ -84,6 +85,13 @@ export class SmartConfig<T> {
   };
   readonly #unwatch: Unwatch[] = [];
   #closed = false;
+  // The values of per-key sources refused now, by source.
+  readonly #rejected = new Map<string, readonly ConfigIssue[]>();
+  // The sources above the fixed layers and the environment, and where their layers start.
+  #sources: readonly ConfigSource[] = [];
+  #context: SourceContext | undefined;
+  // Sources' bookkeeping still running (a last-known-good copy being written): close() waits for it.
+  readonly #telling = new Set<Promise<void>>();
 
   /** @internal Use `loadConfig`. */
   constructor(
@@ -92,6 +100,7 @@ export class SmartConfig<T> {
     layers: Layer[],
     value: T,
     provenance: ReadonlyMap<string, Provenance>,
+    rejected: readonly ConfigIssue[] = [],
   ) {
     this.service = service;
     this.realm = input.realm;
@@ -99,6 +108,20 @@ export class SmartConfig<T> {
     this.#layers = layers;
     this.#value = value;
     this.#provenance = provenance;
+    for (const issue of rejected) this.#rejected.set(issue.layer, [...(this.#rejected.get(issue.layer) ?? []), issue]);
+  }
+
+  /**
+   * The values of runtime sources (Atlas) refused now, each naming its key,
+   * source and why: the key is running on its lower layers' value (or its
+   * last good one). Empty when every value applied. smart-service shows it
+   * in readiness detail.
+   *
+   * @example
+   * for (const issue of config.rejected) log.error(issue, `config key ${issue.key} from ${issue.layer} refused`);
+   */
+  get rejected(): readonly ConfigIssue[] {
+    return [...this.#rejected.values()].flat();
   }
 
   /** The current config: typed, deeply frozen, replaced as a whole on each accepted change. */
@@ -147,7 +170,27 @@ export class SmartConfig<T> {
     this.#closed = true;
     this.#listeners.change.clear();
     this.#listeners.error.clear();
+    await Promise.allSettled([...this.#telling]);
     await Promise.allSettled(this.#unwatch.splice(0).map(async (stop) => stop()));
+  }
+
+  /** @internal Tells each source what it gave was taken (and which keys were refused); waits for them. */
+  async accepted(sources: readonly ConfigSource[], context: SourceContext): Promise<void> {
+    this.#sources = sources;
+    this.#context = context;
+    await Promise.all(sources.map((source) => this.#tell(source)));
+  }
+
+  #tell(source: ConfigSource): Promise<void> {
+    if (!source.accepted || !this.#context) return Promise.resolve();
+    const refused = (this.#rejected.get(source.name) ?? []).map((issue) => issue.key);
+    // A source's bookkeeping failing never fails the config.
+    const telling = Promise.resolve()
+      .then(() => source.accepted?.(this.#context as SourceContext, refused))
+      .catch(() => {})
+      .finally(() => this.#telling.delete(telling));
+    this.#telling.add(telling);
+    return telling;
   }
 
   /** @internal Starts the watches of the sources that have one. */
@@ -183,13 +226,30 @@ export class SmartConfig<T> {
       this.#emit('error', new UpdateRejectedError(name, [issue]));
       return;
     }
-    const layers = this.#layers.with(index, { name, values: expandDottedKeys(values) });
-    const result = resolve(this.#input, layers);
+    let layers = this.#layers.with(index, { name, values: expandDottedKeys(values) });
+    let result = resolve(this.#input, layers);
+    const refused = result.ok ? result.rejected.filter((issue) => issue.layer === name) : [];
+    if (result.ok && refused.length > 0) {
+      // A running instance keeps a refused key's last good value: the layer's previous value for it.
+      const kept = deepClone(layers[index]?.values ?? {}) as Record<string, unknown>;
+      const previous = (this.#layers[index] as Layer).values;
+      for (const issue of refused) {
+        const key = this.#input.keys.find((k) => k.key === issue.key);
+        if (key) setPath(kept, key.path, deepClone(getPath(previous, key.path)));
+      }
+      layers = this.#layers.with(index, { name, values: kept });
+      result = resolve(this.#input, layers);
+    }
     if (!result.ok) {
       this.#emit('error', new UpdateRejectedError(name, result.issues));
       return;
     }
+    if (refused.length > 0) this.#rejected.set(name, refused);
+    else this.#rejected.delete(name);
+    if (refused.length > 0) this.#emit('error', new UpdateRejectedError(name, refused));
     this.#layers.splice(index, 1, layers[index] as Layer);
+    const source = this.#sources.find((s) => s.name === name);
+    if (source) void this.#tell(source);
     const previous = this.#value;
     const next = result.value as T;
     this.#provenance = result.provenance;
@@ -282,6 +342,7 @@ export async function loadConfig<S extends z.ZodObject, D>(
     objectPaths: definition.objectPaths,
     placeholders: definition.placeholders,
     realm,
+    perKey: new Set(sources.filter((source) => source.perKey).map((source) => source.name)),
   };
   const context: SourceContext = Object.freeze({ service: options.service, realm, keys: definition.keys });
 
@@ -302,7 +363,9 @@ export async function loadConfig<S extends z.ZodObject, D>(
     layers,
     result.value as ConfigValue<S, D>,
     result.provenance,
+    result.rejected,
   );
+  await config.accepted(sources, context);
   await config.watch(sources, context);
   return config;
 }

@@ -28,6 +28,7 @@ import {
 } from './plugins/atlas.ts';
 import { bugsnag } from './plugins/bugsnag.ts';
 import { client } from './plugins/client.ts';
+import { configHealth } from './plugins/config-health.ts';
 import { type DbOptions, db } from './plugins/db.ts';
 import { dependencies } from './plugins/dependencies.ts';
 import { faults } from './plugins/faults.ts';
@@ -302,6 +303,7 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
   await app.register(dependencies, {});
   await app.register(problemErrors, { service: name, production: realm === 'production' });
   await app.register(health, config.health);
+  await app.register(configHealth);
   if (config.metrics.enabled) await app.register(metrics, { service: name });
   // After the probes and metrics (left untraced), before every plugin that makes spans.
   await app.register(tracing);
