@@ -1,21 +1,15 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { AtlasClient, Instance } from 'atlas-client';
+import type { AtlasClient } from 'atlas-client';
 import { Haproxy } from './haproxy.ts';
 import { parseServersState } from './haproxy-cli.ts';
 import { HostPolicy } from './host-policy.ts';
+import { RegistryWatch, type SidecarLog } from './registry-watch.ts';
 import { ReloadScheduler } from './reload-scheduler.ts';
 import { type BackendModel, type RenderOptions, renderConfig, type Timeouts } from './render.ts';
-import { type Refusal, screenInstance, screenService, type Target } from './screen.ts';
+import type { Refusal, Target } from './screen.ts';
 import { adoptSlots, planSlots, slotCount } from './slots.ts';
-
-/** The slice of a pino logger the sidecar writes to. */
-export interface SidecarLog {
-  info(detail: object, message: string): void;
-  warn(detail: object, message: string): void;
-  error(detail: object, message: string): void;
-}
 
 /** What the sidecar tells its metrics. */
 export interface SidecarEvents {
@@ -78,7 +72,6 @@ const DEFAULT_TIMEOUTS: Timeouts = {
  */
 export class Sidecar {
   readonly #options: SidecarOptions;
-  readonly #policy: HostPolicy;
   readonly #render: RenderOptions;
   readonly #bin: string;
   readonly #files;
@@ -88,18 +81,13 @@ export class Sidecar {
   #backends = new Map<string, (Target | undefined)[]>();
   /** What Atlas says: each watched service's checked instances. */
   readonly #wanted = new Map<string, Target[]>();
-  readonly #watches = new Map<string, { stop(): Promise<void> }>();
-  readonly #answers = new Map<string, number>();
-  #catalogWatch: { stop(): Promise<void> } | undefined;
-  readonly #refusedSeen = new Set<string>();
+  readonly #registry: RegistryWatch;
   readonly #dirty = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
   #syncQueued = false;
   #haproxy: Haproxy | undefined;
   #synced = false;
   #reloading = false;
-  #lastAtlasAnswer = Date.now();
-  #atlasFailing = false;
   #closed = false;
   readonly #counts = { renders: 0, runtimeChanges: 0, reloads: 0, failedReloads: 0 };
 
@@ -114,7 +102,20 @@ export class Sidecar {
       adminSocket: join(dir, 'admin.sock'),
     };
     this.#minSlots = options.slots ?? 8;
-    this.#policy = new HostPolicy({ realm: options.realm, allowed: options.allowedHosts });
+    this.#registry = new RegistryWatch({
+      atlas: options.atlas,
+      realm: options.realm,
+      policy: new HostPolicy({ realm: options.realm, allowed: options.allowedHosts }),
+      ignore: options.ignore,
+      log: options.log,
+      onRefused: options.events?.onRefused,
+      onInstances: (service, targets) => {
+        if (this.#closed) return;
+        this.#wanted.set(service, targets);
+        this.#dirty.add(service);
+        this.#scheduleSync();
+      },
+    });
     this.#render = {
       listen: options.listen,
       stats: options.stats,
@@ -159,7 +160,7 @@ export class Sidecar {
 
   /** How old the sidecar's view of Atlas may be: 0 while Atlas answers, else seconds since its last answer. */
   atlasLagSeconds(): number {
-    return this.#atlasFailing ? (Date.now() - this.#lastAtlasAnswer) / 1_000 : 0;
+    return this.#registry.lagSeconds();
   }
 
   /** Answers when HAProxy's master answers (for the readiness check). */
@@ -170,7 +171,7 @@ export class Sidecar {
   /** Starts (or attaches to) HAProxy and the Atlas watches. */
   async start(): Promise<this> {
     await mkdir(resolve(this.#options.dir), { recursive: true, mode: 0o700 });
-    const first = await this.#firstRead();
+    const first = await this.#registry.read();
     let text: string | undefined;
     if (first) {
       for (const [service, targets] of first) {
@@ -199,106 +200,9 @@ export class Sidecar {
       for (const service of this.#backends.keys()) this.#dirty.add(service);
     }
     this.#synced = true;
-    this.#catalogWatch = this.#options.atlas.watchCatalog(
-      this.#options.realm,
-      (catalog) => {
-        this.#answered();
-        this.#onCatalog(catalog.map((entry) => entry.service));
-      },
-      { onError: (err) => this.#failed(err) },
-    );
-    for (const service of this.#wanted.keys()) this.#watch(service);
+    this.#registry.start(this.#wanted.keys());
     if (this.#dirty.size > 0) this.#scheduleSync();
     return this;
-  }
-
-  // The catalog and every service's instances, before HAProxy starts: one render, no reload per service.
-  async #firstRead(): Promise<Map<string, Target[]> | undefined> {
-    const { atlas, realm } = this.#options;
-    try {
-      const catalog = await atlas.catalog(realm);
-      const services = catalog.data
-        .map((entry) => entry.service)
-        .filter((name) => !this.#options.ignore?.includes(name) && this.#acceptService(name));
-      const entries = await Promise.all(
-        services.map(
-          async (service) => [service, await this.#screen((await atlas.instances(service, realm)).data)] as const,
-        ),
-      );
-      return new Map(entries);
-    } catch (err) {
-      this.#failed(err as Error);
-      return undefined;
-    }
-  }
-
-  #acceptService(name: unknown): name is string {
-    const refusal = screenService(name);
-    if (refusal) this.#refused(refusal);
-    return refusal === undefined;
-  }
-
-  #refused(refusal: Refusal): void {
-    const key = `${refusal.name} ${refusal.reason}`;
-    if (this.#refusedSeen.has(key)) return;
-    if (this.#refusedSeen.size > 10_000) this.#refusedSeen.clear();
-    this.#refusedSeen.add(key);
-    this.#options.log.warn(refusal, `registry ${refusal.what} refused: ${refusal.name}: ${refusal.reason}`);
-    this.#options.events?.onRefused?.(refusal);
-  }
-
-  async #screen(instances: readonly Instance[]): Promise<Target[]> {
-    const results = await Promise.all(instances.map((instance) => screenInstance(instance, this.#policy)));
-    const targets: Target[] = [];
-    for (const result of results) {
-      if ('reason' in result) this.#refused(result);
-      else targets.push(result);
-    }
-    return targets;
-  }
-
-  #answered(): void {
-    if (this.#atlasFailing) this.#options.log.info({}, 'Atlas answers again: catching up');
-    this.#atlasFailing = false;
-    this.#lastAtlasAnswer = Date.now();
-  }
-
-  #failed(err: Error): void {
-    if (!this.#atlasFailing)
-      this.#options.log.warn(
-        { err: { message: err.message, code: (err as { code?: string }).code } },
-        'Atlas is unreachable: HAProxy keeps routing with the last configuration',
-      );
-    this.#atlasFailing = true;
-  }
-
-  #onCatalog(services: readonly string[]): void {
-    for (const service of services) {
-      if (this.#watches.has(service) || this.#options.ignore?.includes(service)) continue;
-      if (this.#acceptService(service)) this.#watch(service);
-    }
-  }
-
-  #watch(service: string): void {
-    if (this.#watches.has(service) || this.#closed) return;
-    const watch = this.#options.atlas.watchInstances(
-      service,
-      this.#options.realm,
-      (instances) => {
-        this.#answered();
-        // Screening may resolve host names: an older answer that finishes later must not win.
-        const seq = (this.#answers.get(service) ?? 0) + 1;
-        this.#answers.set(service, seq);
-        void this.#screen(instances).then((targets) => {
-          if (this.#closed || this.#answers.get(service) !== seq) return;
-          this.#wanted.set(service, targets);
-          this.#dirty.add(service);
-          this.#scheduleSync();
-        });
-      },
-      { onError: (err) => this.#failed(err) },
-    );
-    this.#watches.set(service, watch);
   }
 
   // Every HAProxy operation runs in this one queue: runtime changes and reloads never interleave.
@@ -396,7 +300,7 @@ export class Sidecar {
     if (this.#closed) return;
     this.#closed = true;
     this.#scheduler.close();
-    await Promise.all([this.#catalogWatch?.stop(), ...[...this.#watches.values()].map((watch) => watch.stop())]);
+    await this.#registry.stop();
     await this.#queue;
     await this.#haproxy?.stop();
   }

@@ -15,7 +15,7 @@ describe('a sidecar that finds HAProxy running', () => {
     expect(second.lines).toContainEqual(expect.stringContaining('attached to a running HAProxy'));
 
     await register(atlas, 'orders', 'b', b.port);
-    await within(1_000, async () => (await reached(first.port, 'orders', 10)).has('b'));
+    await within(5_000, async () => (await reached(first.port, 'orders', 10)).has('b'));
     expect(second.sidecar.counts.reloads).toBe(0);
 
     await second.sidecar.close();
