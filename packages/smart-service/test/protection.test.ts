@@ -1,6 +1,6 @@
 import { memorySource } from 'smart-config';
 import { describe, expect, it } from 'vitest';
-import { build, listen, redisUrl } from './helper.ts';
+import { build, redisUrl } from './helper.ts';
 
 // Blocks the event loop, as a CPU-bound burst does.
 function busy(ms: number) {

@@ -123,14 +123,20 @@ export const protection = fp(
 
     if (shedding.enabled) {
       const retryAfter = String(shedding.retryAfterSeconds);
+      // The samples taken while the service starts (loading, compiling) say
+      // "saturated": a fresh instance would shed its first requests.
+      let armedAt = Number.POSITIVE_INFINITY;
+      app.addHook('onReady', async () => {
+        armedAt = Date.now() + 2 * shedding.sampleIntervalMs;
+      });
       await app.register(underPressure, {
         maxEventLoopDelay: shedding.maxEventLoopDelayMs,
         maxEventLoopUtilization: shedding.maxEventLoopUtilization,
         eventLoopUtilizationMode: 'interval',
         sampleInterval: shedding.sampleIntervalMs,
         retryAfter: shedding.retryAfterSeconds,
-        pressureHandler: (request, _reply, type, value) => {
-          if (isProbe(request)) return;
+        pressureHandler: async (request, _reply, type, value) => {
+          if (isProbe(request) || Date.now() < armedAt) return;
           const reason = `${type} ${typeof value === 'number' ? Math.round(value * 100) / 100 : ''}`.trim();
           throw new OverloadedError(reason, { headers: { 'retry-after': retryAfter } });
         },
