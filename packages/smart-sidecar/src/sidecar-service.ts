@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createAtlasClient } from 'atlas-client';
 import { isRealm } from 'smart-protocol';
 import {
@@ -15,8 +15,11 @@ import { sidecarMetrics } from './sidecar-metrics.ts';
 /** The sidecar's service name: in its log lines and metrics, and left out of its own routing. */
 export const SIDECAR_SERVICE = 'smart-sidecar';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+// src/.. in the workspace, dist/src/../.. once published.
+const manifest = [new URL('../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find(
+  (url) => existsSync(url),
+) as URL;
+const VERSION = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 
 /** Options of `createSidecarService`: those of any smart service (env, realm, sources, log destination). */
 export type SidecarServiceOptions = Pick<
