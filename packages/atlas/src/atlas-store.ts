@@ -4,9 +4,13 @@ import {
   type ExpiredInstance,
   type InstanceRecord,
   type StoreBackend,
+  type TokenRecord,
   type TokenStore,
   topics,
 } from './store.ts';
+
+// How long a token found stays in memory (see `AtlasStore.tokens`).
+const TOKEN_CACHE_MS = 1_000;
 
 /** The topics a change of an instance moves: its service's list and its realm's catalog. */
 const instanceTopics = (instance: Pick<InstanceRecord, 'realm' | 'service'>) => [
@@ -45,15 +49,42 @@ export class AtlasStore {
   readonly #backend: StoreBackend;
   /** Topic indexes and wake-ups (read-only use: writes move topics themselves). */
   readonly feed: Pick<ChangeFeed, 'index' | 'onChange'>;
-  /** Tokens and the audit trail: no rules, the backend's own. */
+  /**
+   * Tokens and the audit trail. A token found is remembered for a second
+   * (every request looks its token up: this halves a heartbeat's round
+   * trips); a revocation clears this process's memory at once, and reaches
+   * other Atlas processes on the same store within that second.
+   */
   readonly tokens: TokenStore;
+  readonly #tokenCache = new Map<string, { token: TokenRecord; until: number }>();
   readonly instances;
   readonly config;
 
   constructor(backend: StoreBackend) {
     this.#backend = backend;
     this.feed = backend.feed;
-    this.tokens = backend.tokens;
+    const tokens = backend.tokens;
+    const cache = this.#tokenCache;
+    this.tokens = {
+      put: (token) => tokens.put(token),
+      find: async (hash) => {
+        const hit = cache.get(hash);
+        if (hit && hit.until > Date.now()) return hit.token;
+        const token = await tokens.find(hash);
+        if (token && token.revokedAt === null) {
+          if (cache.size > 10_000) cache.clear();
+          cache.set(hash, { token, until: Date.now() + TOKEN_CACHE_MS });
+        } else cache.delete(hash);
+        return token;
+      },
+      revoke: async (id, at) => {
+        const revoked = await tokens.revoke(id, at);
+        cache.clear();
+        return revoked;
+      },
+      audit: (entry) => tokens.audit(entry),
+      listAudit: (limit) => tokens.listAudit(limit),
+    };
     const store = backend.instances;
     const config = backend.config;
     this.instances = {
