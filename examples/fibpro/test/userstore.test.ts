@@ -132,6 +132,9 @@ describe('userstore', () => {
       payload: { amount: 2.5 },
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ code: 'USERSTORE_BAD_REQUEST', detail: expect.stringContaining('body.amount') });
+    expect(res.json()).toMatchObject({
+      code: 'SMART_SERVICE_VALIDATION_FAILED',
+      errors: [{ in: 'body', field: '/amount', message: expect.stringContaining('int') }],
+    });
   });
 });

@@ -35,4 +35,10 @@ export {
   REQUEST_ID_PATTERN,
   SERVICE_NAME_PATTERN,
 } from './names.ts';
-export { PROBLEM_CONTENT_TYPE, PROBLEM_MEDIA_TYPE, type Problem, type RemoteCause } from './problem.ts';
+export {
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_JSON_SCHEMAS,
+  PROBLEM_MEDIA_TYPE,
+  type Problem,
+  type RemoteCause,
+} from './problem.ts';

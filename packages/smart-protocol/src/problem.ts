@@ -70,3 +70,56 @@ export interface Problem {
   /** Anything else a thrown error's `problem` property carries. */
   readonly [extension: string]: unknown;
 }
+
+const remoteCauseSchema = {
+  type: 'object',
+  description: 'One failed call behind this problem: which service answered what (no stacks).',
+  properties: {
+    service: { type: 'string' },
+    status: { type: 'integer' },
+    code: { type: 'string' },
+    detail: { type: 'string' },
+    requestId: { type: 'string' },
+    cause: { $ref: '#/components/schemas/RemoteCause' },
+  },
+  required: ['service', 'status', 'code', 'detail'],
+} as const;
+
+/**
+ * `Problem` and `RemoteCause` as JSON Schemas (2020-12, the dialect of
+ * OpenAPI 3.1), for `components.schemas` of a service's OpenAPI document:
+ * every error answer is described once, from the shape above.
+ *
+ * @example
+ * doc.components.schemas = { ...PROBLEM_JSON_SCHEMAS, ...doc.components.schemas };
+ * // responses: { default: { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } } }
+ */
+export const PROBLEM_JSON_SCHEMAS = {
+  Problem: {
+    type: 'object',
+    description: 'An error answer (RFC 9457 problem details, with the members every smart service adds).',
+    properties: {
+      type: { type: 'string', description: 'A URI for the problem type; about:blank when the status says it all.' },
+      title: { type: 'string', description: 'The status phrase.' },
+      status: { type: 'integer', minimum: 400, maximum: 599 },
+      detail: { type: 'string' },
+      instance: { type: 'string' },
+      code: { type: 'string', description: 'A stable code: callers match it, never the detail.' },
+      requestId: { type: 'string', description: 'The x-request-id of the failed request.' },
+      service: { type: 'string', description: 'The service that answered.' },
+      cause: { $ref: '#/components/schemas/RemoteCause' },
+      errors: {
+        type: 'array',
+        description: 'The failing fields of a 400 from schema validation.',
+        items: {
+          type: 'object',
+          properties: { in: { type: 'string' }, field: { type: 'string' }, message: { type: 'string' } },
+          required: ['in', 'field', 'message'],
+        },
+      },
+      stack: { type: 'string', description: 'Only outside production.' },
+    },
+    required: ['type', 'title', 'status', 'detail', 'code', 'requestId', 'service'],
+  },
+  RemoteCause: remoteCauseSchema,
+} as const;

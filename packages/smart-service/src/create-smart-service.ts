@@ -35,6 +35,7 @@ import { faults } from './plugins/faults.ts';
 import { gracefulShutdown } from './plugins/graceful-shutdown.ts';
 import { health } from './plugins/health.ts';
 import { metrics } from './plugins/metrics.ts';
+import { openapi } from './plugins/openapi.ts';
 import { frameworkErrors, problemErrors } from './plugins/problem-errors.ts';
 import { protection } from './plugins/protection.ts';
 import { type RedisOptions, redis } from './plugins/redis.ts';
@@ -67,6 +68,8 @@ export interface SmartServiceOptions<Def extends ConfigDefinition | undefined = 
   readonly logDestination?: DestinationStream;
   /** Extra Fastify server options, applied last. */
   readonly fastify?: Partial<FastifyServerOptions>;
+  /** The API reference page at `/docs`; default: outside realm `production`. `/openapi.json` is always served. */
+  readonly docs?: boolean;
 }
 
 /** The service's config value: the service keys plus the service's own. */
@@ -263,6 +266,7 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
       dbSettings,
       redisSettings,
       env: options.env ?? process.env,
+      docs: options.docs ?? realm !== 'production',
       ...(atlas ? { configSchema: configSchemaOf(withServiceKeys(options.config) as ConfigDefinition) } : {}),
     });
   } catch (err) {
@@ -283,6 +287,8 @@ interface Parts {
   readonly dbSettings: DbOptions | undefined;
   readonly redisSettings: RedisOptions | undefined;
   readonly env: Env;
+  /** Serve the API reference page at /docs. */
+  readonly docs: boolean;
   /** The config schema published to Atlas at registration. */
   readonly configSchema?: Record<string, unknown> | undefined;
 }
@@ -305,6 +311,8 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
   await app.register(health, config.health);
   await app.register(configHealth);
   if (config.metrics.enabled) await app.register(metrics, { service: name });
+  // Before any route of the service's own: zod schemas validate and describe the routes after it.
+  await app.register(openapi, { service: name, version, docs: parts.docs });
   // After the probes and metrics (left untraced), before every plugin that makes spans.
   await app.register(tracing);
   if (atlas && atlasClient)

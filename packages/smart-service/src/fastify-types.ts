@@ -17,5 +17,6 @@ export type {} from './plugins/client.ts';
 export type {} from './plugins/db.ts';
 export type {} from './plugins/health.ts';
 export type {} from './plugins/metrics.ts';
+export type {} from './plugins/openapi.ts';
 export type {} from './plugins/redis.ts';
 export type {} from './plugins/request-lifecycle.ts';

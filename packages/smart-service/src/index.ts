@@ -8,9 +8,32 @@
  * app.get('/', async () => ({ hello: currentApp().realm }));
  * await app.start();
  */
+
+// Route contracts, typed service clients and API descriptions (src/api, plugins/openapi.ts).
+export type { ZodTypeProvider } from 'fastify-type-provider-zod';
 export { defineConfig, type InferConfig, isSecret, type Secret, secret } from 'smart-config';
 // The wire facts a service's own code needs, from the one place they are defined.
 export { PROBLEM_CONTENT_TYPE, type Problem, REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from 'smart-protocol';
+export {
+  type Api,
+  type ApiMethod,
+  type ApiOf,
+  defineRoutes,
+  type RouteContract,
+  type RouteContracts,
+  type RouteSchemas,
+  type RouteTypes,
+} from './api/routes.ts';
+export {
+  type ApiFor,
+  type CallInput,
+  fillPath,
+  type JsonCaller,
+  type PathOf,
+  queryString,
+  type ServiceClient,
+  serviceClient,
+} from './api/typed-client.ts';
 export { loadApp, migrateCommand } from './cli.ts';
 export { currentApp, currentRequest, maybeCurrentRequest } from './context.ts';
 export {
@@ -41,4 +64,5 @@ export { migrate, migratorFor } from './migrations.ts';
 export { acquirePidLock, isAlive } from './pid-lock.ts';
 export type { Database } from './plugins/db.ts';
 export type { CheckResult, HealthCheckFn, HealthCheckOptions, ReadinessReport } from './plugins/health.ts';
+export type { ApiDescription } from './plugins/openapi.ts';
 export { type ServiceConfig, serviceSchema } from './service-config.ts';

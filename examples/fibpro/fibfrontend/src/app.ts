@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { RemoteError } from 'smart-client';
-import { createSmartService, type SmartServiceOptions } from 'smart-service';
+import { createSmartService, type SmartServiceOptions, serviceClient } from 'smart-service';
+import type { Routes as PricingRoutes } from '../../pricing/src/routes.ts';
+import type { Routes as UserstoreRoutes } from '../../userstore/src/routes.ts';
 import { authRequired, badCredentials, badN, insufficientCredit } from './errors.ts';
 import { fib } from './fib.ts';
 
@@ -42,28 +44,30 @@ export async function build(options: Partial<SmartServiceOptions> = {}) {
     root: resolve(import.meta.dirname, '..'),
     ...options,
   });
+  // Typed clients over app.client (retries, hedging, deadlines, RemoteError): paths, inputs and answers checked by tsc.
+  const userstore = serviceClient<UserstoreRoutes>(app.client, 'userstore');
+  const pricing = serviceClient<PricingRoutes>(app.client, 'pricing');
 
   app.get('/:n', async (request, reply) => {
     const n = parseN((request.params as { n: string }).n);
     const { user, password } = credentials(request.headers.authorization);
-    const name = encodeURIComponent(user);
 
     const [, price] = await Promise.all([
-      app.client.post(`service://userstore/users/${name}/verify`, { password }).catch((err) => {
+      userstore.post('/users/:name/verify', { params: { name: user }, body: { password } }).catch((err) => {
         if (err instanceof RemoteError && err.status === 401) throw badCredentials(user);
         throw err;
       }),
-      app.client.get<{ cost: number }>(`service://pricing/price/${n}`),
+      pricing.get('/price/:n', { params: { n } }),
     ]);
     // A key of our own for this one charge (never the request id, which the
     // caller chooses): the client may retry the POST because it carries a
     // key, and userstore applies a key once.
-    const charged = await app.client
-      .post<{ credit: number }>(
-        `service://userstore/users/${name}/charge`,
-        { amount: price.cost, item: `fib(${n})` },
-        { headers: { 'idempotency-key': randomUUID() } },
-      )
+    const charged = await userstore
+      .post('/users/:name/charge', {
+        params: { name: user },
+        body: { amount: price.cost, item: `fib(${n})` },
+        headers: { 'idempotency-key': randomUUID() },
+      })
       .catch((err) => {
         if (err instanceof RemoteError && err.remoteCode === 'USERSTORE_INSUFFICIENT_CREDIT') {
           request.log.info({ user, n, cost: price.cost }, `user "${user}" denied fib(${n}): ${err.detail}`);

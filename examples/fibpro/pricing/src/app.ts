@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { createSmartService, defineConfig, type SmartServiceOptions } from 'smart-service';
+import { createSmartService, defineConfig, type SmartServiceOptions, type ZodTypeProvider } from 'smart-service';
 import { z } from 'zod';
+import { routes } from './routes.ts';
 
 /**
  * pricing's own setting: a surcharge in credits on every price, 0 by
@@ -21,7 +22,7 @@ export function costOf(n: number): number {
   return 1 + Math.floor(Math.log2(n + 1));
 }
 
-/** pricing: `GET /price/:n`. */
+/** pricing: `GET /price/:n` (its contract in routes.ts). */
 export async function build(options: Partial<SmartServiceOptions<typeof config>> = {}) {
   const app = await createSmartService({
     name: 'pricing',
@@ -30,11 +31,12 @@ export async function build(options: Partial<SmartServiceOptions<typeof config>>
     root: resolve(import.meta.dirname, '..'),
     ...options,
   });
-  app.get('/price/:n', async (request, reply) => {
-    const { n: raw } = request.params as { n: string };
-    if (!/^\d{1,6}$/.test(raw)) return reply.badRequest(`n must be a whole number from 0 to 999999, not "${raw}"`);
-    const n = Number(raw);
-    return { n, cost: costOf(n) + app.config.pricing.surcharge };
+  app.withTypeProvider<ZodTypeProvider>().route({
+    ...routes.price,
+    handler: async (request) => {
+      const { n } = request.params;
+      return { n, cost: costOf(n) + app.config.pricing.surcharge };
+    },
   });
   return app;
 }

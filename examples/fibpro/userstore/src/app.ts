@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { Generated } from 'kysely';
-import { createSmartService, type SmartServiceOptions } from 'smart-service';
-import { z } from 'zod';
+import { createSmartService, type SmartServiceOptions, type ZodTypeProvider } from 'smart-service';
 import { chargeOnce } from './charge.ts';
-import { badCredentials, badRequest, idempotencyKeyRequired, noSuchUser } from './errors.ts';
+import { badCredentials, idempotencyKeyRequired, noSuchUser } from './errors.ts';
 import { noUserMatches, passwordMatches } from './passwords.ts';
+import { routes } from './routes.ts';
 
 declare module 'smart-service' {
   interface Database {
@@ -17,22 +17,6 @@ declare module 'smart-service' {
       charged_at: Generated<Date>;
     };
   }
-}
-
-const userParams = z.object({ name: z.string().min(1).max(64) });
-const verifyBody = z.object({ password: z.string().max(256) });
-const chargeBody = z.object({
-  amount: z.number().int().positive().max(1_000_000),
-  /** What is bought, for the message of a refused charge: `fib(10)`. */
-  item: z.string().min(1).max(100).optional(),
-});
-
-/** Parses request input; bad input is a 400 problem naming the field. */
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw badRequest(`${where}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`);
 }
 
 /**
@@ -54,40 +38,50 @@ export async function build(options: Partial<SmartServiceOptions> = {}) {
     ...options,
   });
 
-  app.post('/users/:name/verify', async (request) => {
-    const { name } = parse(userParams, request.params, 'params');
-    const { password } = parse(verifyBody, request.body, 'body');
-    const user = await app.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
-    // One answer, in the same time, for an unknown user and a wrong password: no user enumeration.
-    const matches = user ? await passwordMatches(password, user.password_hash) : await noUserMatches(password);
-    if (!user || !matches) throw badCredentials(name);
-    return { name: user.name, credit: user.credit };
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.route({
+    ...routes.verify,
+    handler: async (request) => {
+      const { name } = request.params;
+      const { password } = request.body;
+      const user = await app.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+      // One answer, in the same time, for an unknown user and a wrong password: no user enumeration.
+      const matches = user ? await passwordMatches(password, user.password_hash) : await noUserMatches(password);
+      if (!user || !matches) throw badCredentials(name);
+      return { name: user.name, credit: user.credit };
+    },
   });
 
-  app.post('/users/:name/charge', async (request) => {
-    const { name } = parse(userParams, request.params, 'params');
-    const { amount, item } = parse(chargeBody, request.body, 'body');
-    const key = request.headers['idempotency-key'];
-    if (typeof key !== 'string' || key.length === 0 || key.length > 128) throw idempotencyKeyRequired();
-    const charged = await chargeOnce(app.db, { key, name, amount, item });
-    request.log.info(
-      { user: name, amount, credit: charged.credit, replayed: charged.replayed },
-      charged.replayed
-        ? `charge ${key} was already applied: ${name} keeps ${charged.credit}`
-        : `credit for ${name} decremented by ${amount} yielding ${charged.credit}`,
-    );
-    return charged;
+  api.route({
+    ...routes.charge,
+    handler: async (request) => {
+      const { name } = request.params;
+      const { amount, item } = request.body;
+      const key = request.headers['idempotency-key'];
+      if (typeof key !== 'string' || key.length === 0 || key.length > 128) throw idempotencyKeyRequired();
+      const charged = await chargeOnce(app.db, { key, name, amount, item });
+      request.log.info(
+        { user: name, amount, credit: charged.credit, replayed: charged.replayed },
+        charged.replayed
+          ? `charge ${key} was already applied: ${name} keeps ${charged.credit}`
+          : `credit for ${name} decremented by ${amount} yielding ${charged.credit}`,
+      );
+      return charged;
+    },
   });
 
-  app.get('/users/:name', async (request) => {
-    const { name } = parse(userParams, request.params, 'params');
-    const user = await app.db
-      .selectFrom('users')
-      .select(['name', 'credit'])
-      .where('name', '=', name)
-      .executeTakeFirst();
-    if (!user) throw noSuchUser(name);
-    return user;
+  api.route({
+    ...routes.user,
+    handler: async (request) => {
+      const { name } = request.params;
+      const user = await app.db
+        .selectFrom('users')
+        .select(['name', 'credit'])
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!user) throw noSuchUser(name);
+      return user;
+    },
   });
   return app;
 }

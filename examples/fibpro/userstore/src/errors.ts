@@ -7,8 +7,6 @@ import { createError } from 'smart-protocol';
 import { SmartServiceError } from 'smart-service';
 
 export const codes = {
-  /** 400: a parameter or the body is not what the route takes. */
-  badRequest: 'USERSTORE_BAD_REQUEST',
   /** 401: unknown user or wrong password (one answer for both: names cannot be probed). */
   badCredentials: 'USERSTORE_BAD_CREDENTIALS',
   /** 404: no user of that name. */
@@ -27,7 +25,6 @@ export const codes = {
 export const errorCodes = Object.values(codes);
 
 const base = SmartServiceError;
-const BadRequest = createError(codes.badRequest, 400, (detail: string) => detail, { base });
 const BadCredentials = createError(codes.badCredentials, 401, 'wrong user name or password for %s', { base });
 const NoSuchUser = createError(codes.noSuchUser, 404, 'no user %s', { base });
 const InsufficientCredit = createError(
@@ -57,8 +54,6 @@ const UnsupportedHash = createError(
   (scheme: string | undefined) => `unsupported password hash scheme "${scheme ?? ''}": the record needs migrating`,
   { base },
 );
-
-export const badRequest = (detail: string) => new BadRequest(detail);
 
 export const badCredentials = (name: string) => new BadCredentials(name);
 

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifySchema,
+  type RouteOptions,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  createJsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { PROBLEM_JSON_SCHEMAS, PROBLEM_MEDIA_TYPE } from 'smart-protocol';
+import { $ZodType } from 'zod/v4/core';
+import { pathOf } from './request-context.ts';
+
+/** Where the document and the reference page are served. */
+export const OPENAPI_PATH = '/openapi.json';
+export const DOCS_PATH = '/docs';
+
+interface OpenApiOptions {
+  readonly service: string;
+  readonly version: string;
+  /** Serve the reference page at /docs (outside production by default). */
+  readonly docs: boolean;
+}
+
+/** The service's OpenAPI document, built once when the app is ready. */
+export interface ApiDescription {
+  /** The OpenAPI 3.1 document (frozen); undefined until the app is ready. */
+  readonly document: Readonly<Record<string, unknown>> | undefined;
+  /** sha256 (hex, first 16 digits) of the document's JSON: the same routes give the same hash. */
+  readonly hash: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The service's API description (`/openapi.json`), from its route schemas. */
+    readonly openapi: ApiDescription;
+  }
+}
+
+// The framework's own routes are not the service's API: they are the same in every service.
+const OWN_ROUTES = [/^\/health\//, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+
+const PARTS = ['params', 'querystring', 'body', 'headers'] as const;
+
+function isZod(value: unknown): boolean {
+  return value instanceof $ZodType;
+}
+
+/** A route whose schema is zod (any part): validated and serialized by zod, described from it. */
+export function hasZodSchema(schema: FastifySchema | undefined): boolean {
+  if (!schema) return false;
+  if (PARTS.some((part) => isZod(schema[part]))) return true;
+  const response = schema.response as Record<string, unknown> | undefined;
+  return response !== undefined && Object.values(response).some(isZod);
+}
+
+const zodTransform = createJsonSchemaTransform({ skipList: [] });
+
+type TransformInput = Parameters<typeof zodTransform>[0];
+
+// Zod schemas become JSON Schema; JSON Schema routes (Atlas's own) pass as they are.
+function transform(input: TransformInput) {
+  const { url, schema } = input;
+  if (OWN_ROUTES.some((pattern) => pattern.test(url))) return { schema: { hide: true }, url };
+  return hasZodSchema(schema as FastifySchema) ? zodTransform(input) : { schema, url };
+}
+
+/** A bare Fastify serving Scalar's API reference of the document at /openapi.json. */
+async function referenceApp(service: string): Promise<FastifyInstance> {
+  const { default: scalar } = await import('@scalar/fastify-api-reference');
+  const reference = Fastify();
+  await reference.register(scalar, {
+    routePrefix: DOCS_PATH,
+    configuration: { url: OPENAPI_PATH, withDefaultFonts: false, title: `${service} API` },
+  });
+  await reference.ready();
+  return reference;
+}
+
+const problemContent = { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } };
+
+type Operation = { parameters?: unknown[]; requestBody?: unknown; responses?: Record<string, unknown> };
+
+/**
+ * Every operation answers errors as problem+json: a `400` (invalid input,
+ * the failing fields in `errors`) where it takes input, and `default` for
+ * the rest, both the shared Problem schema.
+ */
+function withProblems(document: Record<string, unknown>): Record<string, unknown> {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, Operation>>;
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
+      operation.responses ??= {};
+      const responses = operation.responses;
+      const takesInput = (operation.parameters?.length ?? 0) > 0 || operation.requestBody !== undefined;
+      if (takesInput && !responses['400'])
+        responses['400'] = { description: 'Invalid input: the failing fields in `errors`', content: problemContent };
+      responses.default ??= { description: 'An error, as RFC 9457 problem details', content: problemContent };
+    }
+  }
+  const components = (document.components ?? {}) as { schemas?: Record<string, unknown> };
+  return { ...document, components: { ...components, schemas: { ...PROBLEM_JSON_SCHEMAS, ...components.schemas } } };
+}
+
+/**
+ * Route schemas as the service's contract. A route whose schema is zod
+ * (`params`, `querystring`, `body`, `headers`, `response`) is validated by
+ * it (invalid input: the problem+json 400 listing the failing fields), its
+ * answer is checked and stripped to the response schema, and it is
+ * described in the OpenAPI 3.1 document served at `/openapi.json` (with
+ * @fastify/swagger and fastify-type-provider-zod's transform), errors as
+ * the shared Problem schema. The document is built once, when the app is
+ * ready: serving it costs a string send. Outside production, `/docs` shows
+ * it with Scalar's API reference, whose script is served by the service
+ * itself (no CDN, no web fonts), loaded at the first visit.
+ *
+ * @example
+ * app.withTypeProvider<ZodTypeProvider>().get('/price/:n', { schema: { params: z.object({ n: z.coerce.number() }) } },
+ *   async (request) => ({ n: request.params.n }));
+ * await app.ready(); app.openapi.document; // { openapi: '3.1.0', paths: { '/price/{n}': ... } }
+ */
+export const openapi = fp(
+  async function openapi(app: FastifyInstance, options: OpenApiOptions) {
+    app.addHook('onRoute', (route: RouteOptions) => {
+      if (!hasZodSchema(route.schema)) return;
+      route.validatorCompiler ??= validatorCompiler as RouteOptions['validatorCompiler'];
+      route.serializerCompiler ??= serializerCompiler as RouteOptions['serializerCompiler'];
+    });
+    await app.register(swagger, {
+      openapi: { openapi: '3.1.0', info: { title: options.service, version: options.version } },
+      transform: transform as never,
+      transformObject: ((input: Parameters<typeof jsonSchemaTransformObject>[0]) =>
+        withProblems(jsonSchemaTransformObject(input) as Record<string, unknown>)) as never,
+    });
+
+    let body = '';
+    const description: { document: Record<string, unknown> | undefined; hash: string | undefined } = {
+      document: undefined,
+      hash: undefined,
+    };
+    app.decorate('openapi', { getter: () => description as ApiDescription });
+    app.addHook('onReady', async () => {
+      const document = app.swagger() as unknown as Record<string, unknown>;
+      body = JSON.stringify(document);
+      description.document = Object.freeze(document);
+      description.hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
+    });
+    app.get(OPENAPI_PATH, { logLevel: 'warn' }, async (_request, reply) =>
+      reply.type('application/json; charset=utf-8').send(body),
+    );
+
+    if (options.docs) {
+      // Scalar's plugin carries its 5 MB script inline: loaded at the first
+      // visit to /docs, in a Fastify of its own answered through inject, so
+      // no start and no request elsewhere pays for it.
+      let reference: Promise<FastifyInstance> | undefined;
+      const docs = async (request: FastifyRequest, reply: FastifyReply) => {
+        reference ??= referenceApp(options.service);
+        const answer = await (await reference).inject({ method: 'GET', url: pathOf(request.url) });
+        for (const name of ['content-type', 'location', 'cache-control']) {
+          const value = answer.headers[name];
+          if (value !== undefined) reply.header(name, value);
+        }
+        return reply.code(answer.statusCode).send(answer.rawPayload);
+      };
+      app.get(DOCS_PATH, { logLevel: 'warn' }, docs);
+      app.get(`${DOCS_PATH}/*`, { logLevel: 'warn' }, docs);
+      app.addHook('onClose', async () => {
+        if (reference) await (await reference).close();
+      });
+    }
+  },
+  { name: 'smart-openapi', dependencies: ['smart-problem-errors'] },
+);
