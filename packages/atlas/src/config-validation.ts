@@ -5,7 +5,7 @@ type Node = { [keyword: string]: unknown };
 
 const SECRET_KEYWORD = 'x-smart-secret';
 const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value);
-const escape = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
+const escapePointer = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
 
 /**
  * Checks config writes against the schema a service published (JSON Schema
@@ -54,7 +54,7 @@ export class ConfigValidator {
       const properties = node.properties;
       if (isNode(properties) && isNode(properties[segment])) {
         node = properties[segment] as Node;
-        pointer += `/properties/${escape(segment)}`;
+        pointer += `/properties/${escapePointer(segment)}`;
       } else if (isNode(node.additionalProperties)) {
         node = node.additionalProperties;
         pointer += '/additionalProperties';
