@@ -136,13 +136,14 @@ const contenders: [string, () => Promise<unknown>][] = [
   ['through the sidecar (HAProxy)', () => viaSidecar.get('service://upstream/')],
 ];
 for (const [, call] of contenders) await load(call, 1); // warm-up
-const rounds: Record<string, { rps: number; p50: number; p99: number; failed: number }[]> = {};
+type Result = { rps: number; p50: number; p99: number; failed: number };
+const rounds: Record<string, Result[]> = Object.fromEntries(contenders.map(([name]) => [name, []]));
 // One call at a time: the latency a call through the sidecar adds, without queueing.
-const alone: Record<string, { p50: number; p99: number }[]> = {};
+const alone: Record<string, Result[]> = Object.fromEntries(contenders.map(([name]) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-  for (const [name, call] of order) (rounds[name] ??= []).push(await load(call, SECONDS));
-  for (const [name, call] of order) (alone[name] ??= []).push(await load(call, SECONDS / 2, 1));
+  for (const [name, call] of order) rounds[name]?.push(await load(call, SECONDS));
+  for (const [name, call] of order) alone[name]?.push(await load(call, SECONDS / 2, 1));
 }
 
 const [load1, load5] = loadavg();
