@@ -13,7 +13,7 @@ const named = (what) => [{ type: 'input', name: 'item', message: `${what} name (
  * registers it there, at the `// plop: <kind> imports` and
  * `// plop: <kind> registrations` markers.
  */
-const registered = ({ kind, folder, test, exported, registration }) => [
+const registered = ({ kind, folder, test, exported, registration, types }) => [
   { type: 'add', path: `${folder}/{{kebabCase item}}.ts`, templateFile: `plop-templates/${kind}.ts.hbs` },
   { type: 'add', path: test, templateFile: `plop-templates/${kind}.test.ts.hbs` },
   {
@@ -22,6 +22,17 @@ const registered = ({ kind, folder, test, exported, registration }) => [
     pattern: new RegExp(`(// plop: ${kind} imports)`),
     template: `import { ${exported} } from './{{kebabCase item}}.ts';\n$1`,
   },
+  // A route's contract joins the service's `Routes` type (what typed clients take).
+  ...(types
+    ? [
+        {
+          type: 'modify',
+          path: `${folder}/index.ts`,
+          pattern: / (\/\* plop: route types \*\/)/,
+          template: ` & typeof ${types} $1`,
+        },
+      ]
+    : []),
   {
     type: 'modify',
     path: `${folder}/index.ts`,
@@ -32,14 +43,15 @@ const registered = ({ kind, folder, test, exported, registration }) => [
 
 export default function generators(plop) {
   plop.setGenerator('route', {
-    description: 'a route, GET /<name>, and its test',
+    description: 'a route, GET /<name>, with its zod schemas (validated, typed, in /openapi.json), and its test',
     prompts: named('route'),
     actions: registered({
       kind: 'route',
       folder: 'src/routes',
       test: 'test/{{kebabCase item}}.test.ts',
-      exported: '{{camelCase item}}',
+      exported: '{{camelCase item}}, type {{camelCase item}}Routes',
       registration: 'await {{camelCase item}}(app);',
+      types: '{{camelCase item}}Routes',
     }),
   });
 
