@@ -100,6 +100,9 @@ function atlasEnv(base: NodeJS.ProcessEnv, port: number, dataDir: string): NodeJ
 }
 
 const START_TIMEOUT_MS = 60_000;
+// Fastify's "plugin did not start in time" (avvio's code), and how many such starts are tried again.
+const SLOW_START = /AVV_ERR_PLUGIN_EXEC_TIMEOUT/;
+const SLOW_START_RETRIES = 2;
 // PGlite is one process's database: a second smart dev session on the same
 // folder would corrupt its Atlas. A pid file next to it keeps a second session
 // out (with a clear error, before Atlas's own lock on the folder would).
@@ -172,7 +175,9 @@ export class EmbeddedAtlas extends EventEmitter {
     this.#release = lock(this.#options.dataDir);
     this.#url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(fail('did not listen within 60 s')), START_TIMEOUT_MS);
+      let slowStarts = 0;
       const onLine = (text: string) => {
+        if (SLOW_START.test(text)) slowStarts += 1;
         const msg = parseJsonLine(text)?.msg;
         const url = typeof msg === 'string' ? /^Server listening at (http:\/\/[^\s,]+)/.exec(msg)?.[1] : undefined;
         if (!url) return;
@@ -181,6 +186,10 @@ export class EmbeddedAtlas extends EventEmitter {
         resolve(url);
       };
       const onExit = (exit: ExitInfo) => {
+        // Too slow to start (its database's first start and migrations outlasted Fastify's plugin
+        // timeout on a loaded machine): the supervisor starts it again, and that start finds its
+        // database made. Any other exit before listening (a taken port) is final.
+        if (slowStarts > 0 && slowStarts <= SLOW_START_RETRIES && exit.restartInMs !== undefined) return;
         clearTimeout(timer);
         this.#process.off('line', onLine).off('exit', onExit);
         reject(fail(`exited (${exit.signal ?? `exit code ${exit.code}`}) before listening`));

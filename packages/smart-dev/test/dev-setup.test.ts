@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findAtlasBin } from '../src/atlas-process.ts';
+import { EmbeddedAtlas, findAtlasBin } from '../src/atlas-process.ts';
 import { workspacePatterns } from '../src/discover.ts';
 import { devErrorCodes, discoverServices, startDev } from '../src/index.ts';
 import { formatLine } from '../src/log-format.ts';
@@ -150,6 +150,56 @@ describe('smart dev finds the services of a folder', () => {
       taken.close();
     }
   }, 40_000);
+});
+
+describe('the embedded Atlas', () => {
+  // A stand-in for smart-atlas: too slow to start (avvio's plugin timeout) for its first `slow` starts, then it listens.
+  const fakeAtlas = (slow: number) =>
+    folder({
+      'package.json': JSON.stringify({ name: 'smart-atlas', bin: { 'smart-atlas': 'bin.mjs' } }),
+      'bin.mjs': `
+        import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+        import { createServer } from 'node:http';
+        const starts = existsSync('starts') ? readFileSync('starts', 'utf8').length : 0;
+        appendFileSync('starts', 'x');
+        if (starts < ${slow}) {
+          console.error("smart-atlas: AVV_ERR_PLUGIN_EXEC_TIMEOUT: Plugin did not start in time: 'smart-db'");
+          process.exit(1);
+        }
+        const server = createServer((req, res) => res.end('{}'));
+        server.listen(Number(process.env.SMART_HTTP__PORT), '127.0.0.1', () =>
+          console.log(JSON.stringify({ level: 30, msg: 'Server listening at http://127.0.0.1:' + server.address().port })));
+        process.on('SIGTERM', () => server.close(() => process.exit(0)));
+      `,
+    });
+  const atlasIn = async (dir: string) =>
+    new EmbeddedAtlas({
+      root: dir,
+      bin: findAtlasBin(dir, dir),
+      port: 0,
+      dataDir: join(dir, 'data'),
+      backoff: { initialMs: 50, maxMs: 100, resetAfterMs: 10_000 },
+      stopTimeoutMs: 2_000,
+    });
+
+  it('is started again when it was too slow to start (a loaded machine), and then listens', async () => {
+    const dir = await fakeAtlas(2);
+    const atlas = await atlasIn(dir);
+    try {
+      const url = await atlas.start((why) => new Error(why));
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await (await fetch(`${url}/`)).text()).toBe('{}');
+    } finally {
+      await atlas.stop();
+    }
+  });
+
+  it('gives up after three slow starts, with the reason', async () => {
+    const dir = await fakeAtlas(10);
+    const atlas = await atlasIn(dir);
+    await expect(atlas.start((why) => new Error(why))).rejects.toThrow(/exited \(exit code 1\) before listening/);
+    await atlas.stop();
+  });
 });
 
 describe('smart dev lines', () => {
