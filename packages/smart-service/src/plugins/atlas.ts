@@ -10,8 +10,12 @@ import { type ConfigDefinition, configJsonSchema, type Env } from 'smart-config'
  * config loads (the config itself comes partly from Atlas):
  * `SMART_ATLAS_URL`, `SMART_ATLAS_TOKEN`, `SMART_ATLAS_REQUIRED`,
  * `SMART_ATLAS_CACHE_DIR`, `SMART_ATLAS_TTL_SECONDS`, `SMART_ATLAS_ADVERTISE_HOST`.
+ * `SMART_ATLAS_URL` may list several Atlas processes on one store,
+ * comma-separated: the client fails over between them (watches resume from
+ * their index, heartbeats go on through another).
  */
 export interface AtlasSettings {
+  /** One Atlas URL, or several comma-separated. */
   readonly url: string;
   readonly token: string | undefined;
   readonly required: boolean;
@@ -110,7 +114,8 @@ export const atlasRegistration = fp(
         host: settings.advertiseHost ?? advertisedHost(options.listenHost),
         port,
         version: app.serviceInfo.version,
-        metadata: { pid: process.pid },
+        // The API document's hash: instances of one version with different APIs show apart (smart monitor, dashboard).
+        metadata: { pid: process.pid, ...(app.openapi?.hash ? { apiHash: app.openapi.hash } : {}) },
         ttlSeconds: settings.ttlSeconds,
       };
     };
