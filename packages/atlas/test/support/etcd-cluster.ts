@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,7 @@ function exited(child: ChildProcess): Promise<void> {
  * afterAll(() => cluster.stop());
  */
 export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
+  if (!existsSync(ETCD)) throw new Error(`no etcd at ${ETCD}: apt-get install -y etcd-server (or set ETCD_BIN)`);
   const dir = await mkdtemp(join(tmpdir(), 'atlas-etcd-'));
   // Distinct ports: a port freed a moment ago may be handed out again.
   const taken = new Set<number>();

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { promises as dns } from 'node:dns';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,8 @@ export async function startDnsmasq(options: {
   srv?: readonly string[];
   ttlSeconds?: number;
 }): Promise<DnsServer> {
+  if (!existsSync(DNSMASQ))
+    throw new Error(`no dnsmasq at ${DNSMASQ}: apt-get install -y dnsmasq (or set DNSMASQ_BIN)`);
   const dir = await mkdtemp(join(tmpdir(), 'smart-dns-'));
   // dnsmasq drops to user nobody: it must be able to read the hosts file again on SIGHUP.
   await chmod(dir, 0o755);
