@@ -1,10 +1,11 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import type { SmartService } from 'smart-service';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { build as buildFrontend } from '../fibfrontend/src/app.ts';
 import { build as buildPricing } from '../pricing/src/app.ts';
 import { freshDatabase, userstore } from './helper.ts';
 
-async function documentOf(app: { ready(): Promise<unknown>; inject(url: string): Promise<{ json(): unknown }> }) {
+async function documentOf(app: SmartService) {
   await app.ready();
   return (await app.inject('/openapi.json')).json() as Record<string, Record<string, unknown>>;
 }
