@@ -32,6 +32,7 @@ interface BlockingOptions {
 // request's own 'close' fires as soon as its body is read.)
 function changeOf(store: AtlasStore, watched: ReadonlySet<string>, ms: number, reply: FastifyReply) {
   let cancel = () => {};
+  const quiesce = reply.server.atlasQuiesce as AbortSignal | undefined;
   const promise = new Promise<void>((resolve) => {
     const timer = setTimeout(() => cancel(), ms);
     const off = store.feed.onChange((topic) => {
@@ -39,10 +40,12 @@ function changeOf(store: AtlasStore, watched: ReadonlySet<string>, ms: number, r
     });
     const onClose = () => cancel();
     reply.raw.once('close', onClose);
+    quiesce?.addEventListener('abort', onClose);
     cancel = () => {
       clearTimeout(timer);
       off();
       reply.raw.off('close', onClose);
+      quiesce?.removeEventListener('abort', onClose);
       resolve();
     };
   });
@@ -80,7 +83,8 @@ export async function blockingRead<T>(
     reply.raw.once('close', () => {
       gone = true;
     });
-    while (current <= query.index && Date.now() < deadline && !gone) {
+    const quiescing = () => (reply.server.atlasQuiesce as AbortSignal | undefined)?.aborted === true;
+    while (current <= query.index && Date.now() < deadline && !gone && !quiescing()) {
       // Subscribe first, then look again: a write that landed in between returns at once.
       const change = changeOf(options.store, new Set(topics), deadline - Date.now(), reply);
       current = await wire();

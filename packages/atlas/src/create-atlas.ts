@@ -7,7 +7,7 @@ import { createSmartService, defineConfig, type SmartServiceOptions, secret } fr
 import { z } from 'zod';
 import { AtlasStore } from './atlas-store.ts';
 import { auth } from './auth.ts';
-import { KyselyConfigSchemas, MemoryConfigSchemas } from './config-schemas.ts';
+import { type ConfigSchemaStore, KyselyConfigSchemas, MemoryConfigSchemas } from './config-schemas.ts';
 import { ConfigValidator } from './config-validation.ts';
 import { configRoutes } from './routes/config.ts';
 import { configSchemaRoutes } from './routes/config-schema.ts';
@@ -72,6 +72,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Atlas's storage. */
     readonly atlasStore: AtlasStore;
+    /** Aborted when Atlas begins to shut down: blocking queries answer at once. */
+    readonly atlasQuiesce: AbortSignal;
   }
 }
 
@@ -113,8 +115,16 @@ export async function createAtlas(options: AtlasOptions = {}): Promise<FastifyIn
   if (sql) await app.migrate();
 
   const box = new SecretBox(parseMasterKey(settings.masterKey.reveal()));
-  const store = new AtlasStore(await openBackend(app, settings));
+  const backend = await openBackend(app, settings);
+  const store = new AtlasStore(backend);
   app.decorate('atlasStore', store);
+  // Blocking queries answer at once when Atlas begins to shut down: a watcher
+  // then reconnects (to another Atlas on the same store) instead of holding
+  // the shutdown until its wait runs out.
+  const quiesce = new AbortController();
+  app.decorate('atlasQuiesce', quiesce.signal);
+  app.onShutdown('answer blocking queries', () => quiesce.abort());
+  app.addHook('preClose', async () => quiesce.abort());
 
   const authOn = settings.auth ?? app.realm !== 'local';
   if (!authOn)
@@ -146,9 +156,11 @@ export async function createAtlas(options: AtlasOptions = {}): Promise<FastifyIn
   };
   await app.register(auth, { store, enabled: authOn, adminToken: settings.adminToken?.reveal() });
   await app.register(instanceRoutes, context);
-  // Published config schemas: in the database when there is one, else in memory (services publish at each start).
+  // Published config schemas: in the database, or in etcd with the rest; in memory only for a backend without a place for them.
   const schemaContext = {
-    schemas: sql ? new KyselyConfigSchemas(app.db as never) : new MemoryConfigSchemas(),
+    schemas: sql
+      ? new KyselyConfigSchemas(app.db as never)
+      : ((backend as { configSchemas?: ConfigSchemaStore }).configSchemas ?? new MemoryConfigSchemas()),
     validator: new ConfigValidator(),
     audit: (entry: AuditEntry) => store.tokens.audit(entry),
   };

@@ -31,6 +31,27 @@ describe('blocking queries', () => {
     expect(again.body.values).toEqual({ a: 1 });
   });
 
+  it('answer at once when Atlas begins to shut down, so a shutdown never waits out a watch', async () => {
+    const { atlas, base } = await startAtlas(url);
+    const read = await call(base, 'GET', '/v1/config/billing/testing', admin);
+    const started = Date.now();
+    let answeredAfter = 0;
+    const watching = call(base, 'GET', `/v1/config/billing/testing?index=${read.index}&wait=30s`, admin).then(
+      (answer) => {
+        answeredAfter = Date.now() - started;
+        return answer;
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const closed = atlas.shutdown();
+    const answer = await watching;
+    expect(answer.status).toBe(200);
+    expect(Number(answer.index)).toBe(Number(read.index));
+    // At the first shutdown step, before the drain delay: not after the 30 s wait.
+    expect(answeredAfter).toBeLessThan(3_000);
+    await closed;
+  });
+
   it('wait for a change, then answer with the new data and a higher index', async () => {
     const { base } = await startAtlas(url);
     const read = await call(base, 'GET', '/v1/config/billing/testing', admin);
