@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { atlasUrls, type ConfigSnapshot, createAtlasClient } from 'atlas-client';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ADMIN_TOKEN, freshDatabase, startAtlas } from './helper.ts';
+import { ADMIN_TOKEN, call, freshDatabase, startAtlas } from './helper.ts';
 
 let store: string;
 beforeAll(async () => {
@@ -17,6 +17,24 @@ async function until<T>(check: () => T | undefined, timeoutMs = 5_000): Promise<
     await sleep(10);
   }
 }
+
+describe('several Atlas processes on one store', () => {
+  it('share published config schemas: a schema published through one checks writes through the other', async () => {
+    const one = await startAtlas(store);
+    const two = await startAtlas(store);
+    const schema = { type: 'object', properties: { workers: { type: 'integer', minimum: 1 } } };
+    const published = await call(one.base, 'PUT', '/v1/config-schema/shared/testing', {
+      token: ADMIN_TOKEN,
+      body: { schema },
+    });
+    expect(published.status).toBe(204);
+    const refused = await call(two.base, 'PUT', '/v1/config/shared/testing/workers', {
+      token: ADMIN_TOKEN,
+      body: { value: 0 },
+    });
+    expect(refused).toMatchObject({ status: 422, body: { code: 'SMART_ATLAS_INVALID_CONFIG' } });
+  });
+});
 
 describe('atlas-client over several Atlas processes', () => {
   it('takes the URLs as a list or comma-separated, each checked', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Etcd3, type IKeyValue, type IRequestOp, type ITxnResponse, type Watcher } from 'etcd3';
+import type { ConfigSchemaRecord, ConfigSchemaStore } from '../config-schemas.ts';
 import type {
   AuditEntry,
   ChangeFeed,
@@ -39,6 +40,8 @@ const keys = {
   tokenById: (id: string) => `k/i/${id}`,
   audit: (id: string) => `a/${id}`,
   audits: 'a/',
+  schema: (realm: string, service: string) => `s/${realm}/${service}`,
+  schemasOf: (realm: string) => `s/${realm}/`,
   topic: (topic: string) => `t/${topic}`,
   topics: 't/',
 };
@@ -368,6 +371,28 @@ class EtcdTokens implements TokenStore {
   }
 }
 
+// The config schemas services publish, shared by every Atlas process on the cluster.
+class EtcdConfigSchemas implements ConfigSchemaStore {
+  readonly #kv: EtcdKv;
+
+  constructor(kv: EtcdKv) {
+    this.#kv = kv;
+  }
+
+  async get(service: string, realm: string): Promise<ConfigSchemaRecord | undefined> {
+    const kv = await this.#kv.get(keys.schema(realm, service));
+    return kv ? json(kv) : undefined;
+  }
+
+  async list(realm: string): Promise<ConfigSchemaRecord[]> {
+    return (await this.#kv.range(keys.schemasOf(realm))).map((kv) => json(kv) as ConfigSchemaRecord);
+  }
+
+  async put(record: ConfigSchemaRecord): Promise<void> {
+    await this.#kv.txn([this.#kv.put(keys.schema(record.realm, record.service), record)]);
+  }
+}
+
 /**
  * The Atlas store on etcd v3: instances are keys under leases (the TTL is
  * the lease, a heartbeat a keep-alive), config and tokens are keys, and the
@@ -386,6 +411,8 @@ export class EtcdStore implements StoreBackend {
   readonly config: ConfigStore;
   readonly tokens: TokenStore;
   readonly feed: EtcdFeed;
+  /** Published config schemas, in the cluster like the rest (not a concern of the four: the schema routes use it). */
+  readonly configSchemas: ConfigSchemaStore;
   readonly #client: Etcd3;
   readonly #leases: LeaseKeeper;
   readonly #watchers: Watcher[] = [];
@@ -398,6 +425,7 @@ export class EtcdStore implements StoreBackend {
     this.instances = new EtcdInstances(kv, this.feed, this.#leases);
     this.config = new EtcdConfig(kv, this.feed);
     this.tokens = new EtcdTokens(kv);
+    this.configSchemas = new EtcdConfigSchemas(kv);
   }
 
   /** Connects, and starts the watches on topic markers and on instances (for lapsed leases). */
