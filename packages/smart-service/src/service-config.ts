@@ -211,6 +211,10 @@ export const serviceRealms = {
     shutdown: { drainDelayMs: 0 },
     // Traces show in the dev dashboard within a second.
     tracing: { scheduledDelayMs: 500 },
+    // A developer's machine runs several services, smart dev, an editor and
+    // tests on a few cores: a burst fills the event loop for a moment there,
+    // and shedding it would refuse what production absorbs. On elsewhere.
+    protection: { shedding: { enabled: false } },
   },
 } as const;
 
