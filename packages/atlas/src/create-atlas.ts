@@ -131,7 +131,8 @@ export async function createAtlas(options: AtlasOptions = {}): Promise<FastifyIn
     app.log.warn('atlas auth is OFF: every caller is an admin (default in realm local; set atlas.auth=true)');
   if (settings.masterKey.reveal() === LOCAL_MASTER_KEY) app.log.warn('atlas uses the local development master key');
 
-  let lastExpiry = Date.now();
+  // From 0: instances that expired while no Atlas ran (not reaped yet) are announced at the first check.
+  let lastExpiry = 0;
   const expiry = setInterval(() => {
     const now = Date.now();
     store

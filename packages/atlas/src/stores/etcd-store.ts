@@ -43,6 +43,8 @@ const keys = {
   schema: (realm: string, service: string) => `s/${realm}/${service}`,
   schemasOf: (realm: string) => `s/${realm}/`,
   topic: (topic: string) => `t/${topic}`,
+  /** The revision up to which lapsed leases have been announced (by any Atlas process). */
+  announced: 'f/announced',
   topics: 't/',
 };
 
@@ -180,6 +182,10 @@ class EtcdInstances implements InstanceStore {
   readonly #feed: EtcdFeed;
   readonly #leases: LeaseKeeper;
   #lapsed: ExpiredInstance[] = [];
+  /** The latest delete handed over by `expire` (announced once the next `expire` runs). */
+  #drainedUpTo = 0;
+  /** The latest delete whose announcement is done: what a restarted watch may start after. */
+  announcedUpTo = 0;
 
   constructor(kv: EtcdKv, feed: EtcdFeed, leases: LeaseKeeper) {
     this.#kv = kv;
@@ -274,9 +280,12 @@ class EtcdInstances implements InstanceStore {
   }
 
   // etcd removes lapsed keys itself: hand over the deletes the watch saw.
+  // (AtlasStore announces what one call returns before it makes the next.)
   async expire(): Promise<ExpiredInstance[]> {
     const lapsed = this.#lapsed;
     this.#lapsed = [];
+    this.announcedUpTo = this.#drainedUpTo;
+    for (const instance of lapsed) this.#drainedUpTo = Math.max(this.#drainedUpTo, instance.index ?? 0);
     return lapsed;
   }
 }
@@ -416,9 +425,13 @@ export class EtcdStore implements StoreBackend {
   readonly #client: Etcd3;
   readonly #leases: LeaseKeeper;
   readonly #watchers: Watcher[] = [];
+  readonly #kv: EtcdKv;
+  #saver: NodeJS.Timeout | undefined;
+  #saved = 0;
 
   private constructor(client: Etcd3, prefix: string, timeoutMs: number) {
     const kv = new EtcdKv(client, prefix);
+    this.#kv = kv;
     this.#client = client;
     this.#leases = new LeaseKeeper(client, timeoutMs);
     this.feed = new EtcdFeed(kv);
@@ -455,21 +468,73 @@ export class EtcdStore implements StoreBackend {
       .only('put')
       .create();
     markers.on('put', (kv) => this.feed.emit([kv.key.toString().slice(topicsFrom)]));
-    const instances = await this.#client
+    markers.on('disconnected', (err) => onError?.(err));
+    markers.on('error', (err) => onError?.(err));
+    this.#watchers.push(markers);
+    // Leases lapse whether an Atlas runs or not: the watch of deletes starts
+    // after the last one announced (by any process), so the lapses nobody saw
+    // are announced now (each only if its topics did not move since).
+    const found = await this.#client.kv.range({ key: this.#kv.key(keys.announced) });
+    const saved = found.kvs[0];
+    this.#saved = saved ? Number(json(saved)) : 0;
+    if (!saved) {
+      // The first Atlas on this prefix: from now on.
+      this.#saved = Number(found.header.revision);
+      await this.#kv.txnIf(keys.announced, '0', [this.#kv.put(keys.announced, this.#saved)]);
+    }
+    await this.#watchLapses(prefix, this.#saved > 0 ? this.#saved + 1 : undefined, onError);
+    this.#saver = setInterval(() => {
+      this.#save().catch((err: Error) => onError?.(err));
+    }, 2_000);
+    this.#saver.unref();
+  }
+
+  async #watchLapses(prefix: string, from: number | undefined, onError: ((err: Error) => void) | undefined) {
+    let builder = this.#client
       .watch()
       .prefix(prefix + keys.instances)
       .only('delete')
-      .withPreviousKV()
-      .create();
-    instances.on('delete', (kv, previous) => this.instances.lapsed(kv, previous));
-    for (const watcher of [markers, instances]) {
-      watcher.on('disconnected', (err) => onError?.(err));
-      watcher.on('error', (err) => onError?.(err));
-      this.#watchers.push(watcher);
-    }
+      .withPreviousKV();
+    if (from !== undefined) builder = builder.startRevision(String(from));
+    const watcher = await builder.create();
+    watcher.on('delete', (kv, previous) => this.instances.lapsed(kv, previous));
+    watcher.on('disconnected', (err) => onError?.(err));
+    watcher.on('error', (err) => {
+      onError?.(err);
+      // Compacted past where we stopped: watch from now, and wake every instance watcher once to be safe.
+      if (from !== undefined && /compact/i.test(err.message)) {
+        this.#watchers.splice(this.#watchers.indexOf(watcher), 1);
+        watcher.cancel().catch(() => {});
+        this.#watchLapses(prefix, undefined, onError)
+          .then(() => this.#announceAllInstances())
+          .catch((e: Error) => onError?.(e));
+      }
+    });
+    this.#watchers.push(watcher);
+  }
+
+  async #announceAllInstances(): Promise<void> {
+    const markers = await this.#kv.range(keys.topics);
+    const all = markers
+      .map((kv) => kv.key.toString().slice(this.#kv.prefix.length + keys.topics.length))
+      .filter((topic) => topic.startsWith('instances/') || topic.startsWith('catalog/'));
+    if (all.length > 0) await this.feed.announce(all);
+  }
+
+  // Written now and then, and only forward: any process's value will do, an older one only means more replay.
+  async #save(): Promise<void> {
+    const upTo = this.instances.announcedUpTo;
+    if (upTo <= this.#saved) return;
+    const name = keys.announced;
+    const current = await this.#kv.get(name);
+    if (current && Number(json(current)) >= upTo) return;
+    await this.#kv.txnIf(name, current?.mod_revision ?? '0', [this.#kv.put(name, upTo)]);
+    this.#saved = upTo;
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#saver);
+    await this.#save().catch(() => {});
     this.feed.events.removeAllListeners();
     await Promise.all(this.#watchers.map((w) => w.cancel().catch(() => {})));
     this.#leases.close();
