@@ -131,6 +131,24 @@ describe('the dashboard receives OTLP/HTTP traces', () => {
     expect((await fetch(`${dashboard.url}/api/traces/nothing-here`)).status).toBe(404);
   });
 
+  it('takes changes only from its own page: a loopback Host and the x-smart-dev header', async () => {
+    const restart = (headers: Record<string, string>) =>
+      fetch(`${dashboard.url}/api/services/none/restart`, { method: 'POST', headers });
+    // A cross-site form can POST, but cannot add a header.
+    expect((await restart({})).status).toBe(403);
+    expect((await restart({ 'x-smart-dev': '1' })).status).toBe(404); // past the guard: no such service
+    // A rebinding DNS name pointed at 127.0.0.1 reads nothing.
+    const { request } = await import('node:http');
+    const status = await new Promise<number | undefined>((resolve) => {
+      const req = request(`${dashboard.url}/api/traces`, { headers: { host: 'evil.example:80' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.end();
+    });
+    expect(status).toBe(403);
+  });
+
   it('serves its page and bundled assets from the package, nothing from elsewhere', async () => {
     const page = await (await fetch(dashboard.url)).text();
     const assets = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string);

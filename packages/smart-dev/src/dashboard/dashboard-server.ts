@@ -102,6 +102,18 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const app = Fastify({ bodyLimit: 16 * 1024 * 1024 });
   app.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // The page runs in the user's browser beside any other site: only a page
+  // served from this loopback address may use the API (no DNS rebinding: the
+  // Host must be loopback), and changes need a header a cross-site form or
+  // image cannot send (it would need a CORS preflight, which is never granted).
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    const host = String(request.headers.host ?? '').replace(/:\d+$/, '');
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) return reply.code(403).send({ error: 'loopback only' });
+    if (request.method !== 'GET' && request.headers['x-smart-dev'] !== '1') {
+      return reply.code(403).send({ error: 'send x-smart-dev: 1 (the dashboard page does)' });
+    }
+  });
   routes(app, { source, traces, feed, drained, collector });
   const dir = join(packageDir(), 'ui', 'bundle');
   app.get('/', async (_req, reply) =>

@@ -11,8 +11,9 @@ const PANELS = ['services', 'traces', 'logs', 'config', 'monitor'];
 const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 const COLOURS = ['#2563eb', '#db2777', '#059669', '#d97706', '#7c3aed', '#0891b2', '#65a30d', '#dc2626'];
 
-const getJson = async (url, init) => {
-  const res = await fetch(url, init);
+const getJson = async (url, init = {}) => {
+  // The dashboard's API takes changes only with this header (see dashboard-server.ts).
+  const res = await fetch(url, { ...init, headers: { ...init.headers, 'x-smart-dev': '1' } });
   const body = await res.json().catch(() => ({}));
   return res.ok ? body : Promise.reject(new Error(body.error ?? `${res.status}`));
 };
