@@ -6,8 +6,10 @@ export default defineConfig({
       'packages/*',
       // The dashboard's browser tests (Chromium): a project of their own.
       'packages/smart-dev/vitest.browser.config.ts',
-      // The Atlas suite again with its store on etcd.
+      // The Atlas suite again with its store on etcd ...
       'packages/atlas/vitest.etcd.config.ts',
+      // ... and on the embedded database (PGlite).
+      'packages/atlas/vitest.pglite.config.ts',
       'examples/*',
       'e2e',
       // The reliability plan against real Redis, Postgres and Atlas: `pnpm test:chaos`.

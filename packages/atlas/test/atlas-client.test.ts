@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type AtlasClientError, type ConfigSnapshot, createAtlasClient, type Instance } from 'atlas-client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createAtlas } from '../src/index.ts';
-import { ADMIN_TOKEN, createToken, freshDatabase, startAtlas, storeEnv } from './helper.ts';
+import { ADMIN_TOKEN, atlasRealm, createToken, freshDatabase, startAtlas, storeEnv } from './helper.ts';
 
 let url: string;
 let cacheDir: string;
@@ -157,7 +157,7 @@ describe('atlas-client', () => {
 /** Starts an Atlas listening on a given port (for "Atlas came back" tests). */
 async function startAtlasOnPort(db: string, port: number): Promise<string> {
   const atlas = await createAtlas({
-    realm: 'testing',
+    realm: atlasRealm,
     env: {
       ...storeEnv(db),
       SMART_ATLAS__MASTER_KEY: 'a'.repeat(64),

@@ -19,6 +19,21 @@ async function until<T>(check: () => T | undefined, timeoutMs = 5_000): Promise<
 }
 
 describe('several Atlas processes on one store', () => {
+  it('wake each other’s watchers: a write through one wakes a blocking query on the other (Postgres LISTEN/NOTIFY, etcd watch)', async () => {
+    const admin = { token: ADMIN_TOKEN };
+    const one = await startAtlas(store);
+    const two = await startAtlas(store);
+    const read = await call(two.base, 'GET', '/v1/config/billing/testing', admin);
+    setTimeout(
+      () => call(one.base, 'PUT', '/v1/config/billing/testing/replicated', { ...admin, body: { value: true } }),
+      300,
+    );
+    const started = Date.now();
+    const changed = await call(two.base, 'GET', `/v1/config/billing/testing?index=${read.index}&wait=20s`, admin);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(changed.body.values.replicated).toBe(true);
+  });
+
   it('share published config schemas: a schema published through one checks writes through the other', async () => {
     const one = await startAtlas(store);
     const two = await startAtlas(store);

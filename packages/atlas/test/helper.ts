@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Etcd3 } from 'etcd3';
 import pg from 'pg';
@@ -15,7 +18,13 @@ export const logLines: string[] = [];
  * The backend this run's Atlases use: `postgres` (the default), or `etcd`
  * (the atlas-etcd project sets ATLAS_TEST_STORE and starts an etcd member).
  */
-export const backend = process.env.ATLAS_TEST_STORE === 'etcd' ? 'etcd' : 'postgres';
+export const backend = (['etcd', 'pglite'] as const).find((b) => b === process.env.ATLAS_TEST_STORE) ?? 'postgres';
+
+/**
+ * The realm the suite's Atlases run in: `testing`, or `local` on PGlite (the
+ * embedded database is for realm local only; auth is turned on there).
+ */
+export const atlasRealm = backend === 'pglite' ? 'local' : 'testing';
 
 /**
  * A store of this test file's own, emptied after it: a Postgres database,
@@ -23,6 +32,7 @@ export const backend = process.env.ATLAS_TEST_STORE === 'etcd' ? 'etcd' : 'postg
  */
 export async function freshDatabase(): Promise<string> {
   if (backend === 'etcd') return freshPrefix();
+  if (backend === 'pglite') return freshPglite();
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error('DATABASE_URL is not set: run the suite with pnpm test');
   const name = `atlas_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
@@ -51,8 +61,17 @@ async function freshPrefix(): Promise<string> {
   return `etcd:${prefix}`;
 }
 
+async function freshPglite(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'atlas-pglite-test-'));
+  await cp(inject('pgliteTemplate'), join(dir, 'db'), { recursive: true });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  return `pglite:${join(dir, 'db')}`;
+}
+
 /** The env that points an Atlas at `store` (from `freshDatabase`). */
 export function storeEnv(store: string): Record<string, string> {
+  if (store.startsWith('pglite:'))
+    return { SMART_DB__EMBEDDED_DIR: store.slice('pglite:'.length), SMART_ATLAS__AUTH: 'true' };
   if (!store.startsWith('etcd:')) return { SMART_DB__URL: store };
   return {
     SMART_ATLAS__STORE: 'etcd',
@@ -70,7 +89,7 @@ export async function startAtlas(url: string, options: AtlasOptions & { extraEnv
     },
   });
   const atlas = await createAtlas({
-    realm: 'testing',
+    realm: atlasRealm,
     logDestination: stream,
     ...options,
     env: {
