@@ -1,7 +1,8 @@
 // Builds the dashboard's page into ui/bundle (committed, so neither the
 // workspace nor an installed smart-dev needs a build step, and the page never
 // loads anything from the internet): ui/src/app.js with Preact, htm and uPlot
-// bundled and minified by rolldown, plus the HTML, the CSS and uPlot's CSS.
+// bundled and minified by rolldown, plus the HTML, the CSS and uPlot's CSS;
+// and the OTLP protobuf decoder into vendor/ (see src/dashboard/otlp.ts).
 // A test rebuilds it into a temporary folder and compares, so the committed
 // bundle cannot fall behind its sources.
 //
@@ -15,6 +16,23 @@ const ui = join(import.meta.dirname, '..', 'ui');
 
 /** The committed bundle's folder. */
 export const BUNDLE_DIR = join(ui, 'bundle');
+
+/** Where the OTLP protobuf decoder is bundled (see src/dashboard/otlp.ts). */
+export const VENDOR_FILE = join(import.meta.dirname, '..', 'vendor', 'otlp-proto.cjs');
+
+/**
+ * The official OTLP protobuf root (as @opentelemetry/otlp-transformer 0.57
+ * ships it) with protobufjs's minimal runtime, as one CommonJS file.
+ */
+export async function bundleOtlpProto(file: string): Promise<void> {
+  mkdirSync(dirname(file), { recursive: true });
+  const entry = createRequire(import.meta.url).resolve('@opentelemetry/otlp-transformer/build/src/generated/root.js');
+  await build({
+    input: entry,
+    output: { file, format: 'cjs', minify: true },
+    logLevel: 'warn',
+  });
+}
 
 /** Writes the page's files into `out` (emptied first). */
 export async function bundleUi(out: string): Promise<void> {
@@ -33,5 +51,6 @@ export async function bundleUi(out: string): Promise<void> {
 
 if (import.meta.main) {
   await bundleUi(BUNDLE_DIR);
-  console.log(`bundled the dashboard into ${BUNDLE_DIR}`);
+  await bundleOtlpProto(VENDOR_FILE);
+  console.log(`bundled the dashboard into ${BUNDLE_DIR} and the OTLP decoder into ${VENDOR_FILE}`);
 }

@@ -1,11 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import type { AtlasClient, Instance } from 'atlas-client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DevServiceProcess } from '../dev-service.ts';
 import { MetricsCollector } from '../monitor/metrics-collector.ts';
 import { seriesName } from '../monitor/metrics-history.ts';
+import { packageDir } from '../package-dir.ts';
 import type { DevLogLine } from '../types.ts';
 import { LogFeed } from './log-feed.ts';
 import { decodeTraces } from './otlp.ts';
@@ -36,16 +37,6 @@ export interface Dashboard {
   readonly otlpEndpoint: string;
   readonly traces: TraceStore;
   close(): Promise<void>;
-}
-
-/** The package's folder (the UI bundle is in `ui/bundle` there), from `src/` or `dist/src/`. */
-function packageDir(): string {
-  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'smart-dev')
-      return dir;
-  }
-  throw new Error('smart-dev: its package.json was not found above the dashboard');
 }
 
 const TYPES: Record<string, string> = {

@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageDir } from '../package-dir.ts';
 
 /** One span as the dashboard keeps it: ids in hex, times in ms since the epoch, attributes flattened. */
 export interface DevSpan {
@@ -24,12 +26,15 @@ export interface DevSpan {
 }
 
 // The official OTLP definitions, compiled by protobufjs, as the OpenTelemetry
-// exporters shipped them (a CommonJS module without `exports`).
+// exporters shipped them (@opentelemetry/otlp-transformer 0.57's protobuf
+// root), bundled with protobufjs's runtime into one committed file by
+// scripts/bundle-ui.ts: protobufjs has an install script, which pnpm refuses
+// by default, and every service that installs smart-dev would have to allow it.
 interface ProtoType {
   decode(bytes: Uint8Array): unknown;
   toObject(message: unknown, options: Record<string, unknown>): unknown;
 }
-const root = createRequire(import.meta.url)('@opentelemetry/otlp-transformer/build/src/generated/root.js') as {
+const root = createRequire(import.meta.url)(join(packageDir(), 'vendor', 'otlp-proto.cjs')) as {
   opentelemetry: { proto: { collector: { trace: { v1: { ExportTraceServiceRequest: ProtoType } } } } };
 };
 const ExportTraceServiceRequest = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
