@@ -5,7 +5,7 @@ export default defineProject({
     name: 'atlas',
     include: ['test/**/*.test.ts'],
     // The etcd cluster tests run in the atlas-etcd project (vitest.etcd.config.ts), with the suite on etcd.
-    exclude: [...configDefaults.exclude, 'test/replication-etcd.test.ts'],
+    exclude: [...configDefaults.exclude, 'test/replication-etcd.test.ts', 'test/etcd-auth.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

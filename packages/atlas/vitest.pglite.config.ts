@@ -15,6 +15,7 @@ export default defineProject({
       'test/failover.test.ts',
       'test/replication-postgres.test.ts',
       'test/replication-etcd.test.ts',
+      'test/etcd-auth.test.ts',
     ],
     env: { ATLAS_TEST_STORE: 'pglite' },
     globalSetup: ['./test/support/pglite-global-setup.ts'],

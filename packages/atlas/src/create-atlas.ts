@@ -49,7 +49,11 @@ export const atlasConfig = defineConfig({
   }),
   defaults: {
     http: { port: 4100 },
-    atlas: { masterKey: secret({ local: LOCAL_MASTER_KEY }), adminToken: secret({ optional: true }) },
+    atlas: {
+      masterKey: secret({ local: LOCAL_MASTER_KEY }),
+      adminToken: secret({ optional: true }),
+      etcd: { password: secret({ optional: true }) },
+    },
   },
 });
 

@@ -26,6 +26,10 @@ export interface EtcdStoreOptions {
   readonly timeoutMs?: number;
   /** Reports an interrupted watch (it resumes from its last revision). */
   readonly onError?: (err: Error) => void;
+  /** etcd's authentication. */
+  readonly auth?: { readonly username: string; readonly password: string };
+  /** The CA of `https://` endpoints (PEM). */
+  readonly caCertificate?: Buffer;
 }
 
 // The key layout under the prefix. Names cannot hold `/` (smart-protocol's
@@ -447,6 +451,8 @@ export class EtcdStore implements StoreBackend {
     const prefix = options.prefix ?? '/atlas/';
     const client = new Etcd3({
       hosts: [...options.endpoints],
+      ...(options.auth ? { auth: { ...options.auth } } : {}),
+      ...(options.caCertificate ? { credentials: { rootCertificate: options.caCertificate } } : {}),
       // Unary calls get a deadline, so a dead member costs one timeout and the next is tried; streams none.
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     });
@@ -461,6 +467,18 @@ export class EtcdStore implements StoreBackend {
   }
 
   async #watch(prefix: string, onError: ((err: Error) => void) | undefined): Promise<void> {
+    // Leases lapse whether an Atlas runs or not: the watch of deletes starts
+    // after the last one announced (by any process), so the lapses nobody saw
+    // are announced now (each only if its topics did not move since). A plain
+    // read first, also: a cluster we may not read fails here, not in a watch that retries forever.
+    const found = await this.#client.kv.range({ key: this.#kv.key(keys.announced) });
+    const saved = found.kvs[0];
+    this.#saved = saved ? Number(json(saved)) : 0;
+    if (!saved) {
+      // The first Atlas on this prefix: from now on.
+      this.#saved = Number(found.header.revision);
+      await this.#kv.txnIf(keys.announced, '0', [this.#kv.put(keys.announced, this.#saved)]);
+    }
     const topicsFrom = prefix.length + keys.topics.length;
     const markers = await this.#client
       .watch()
@@ -471,17 +489,6 @@ export class EtcdStore implements StoreBackend {
     markers.on('disconnected', (err) => onError?.(err));
     markers.on('error', (err) => onError?.(err));
     this.#watchers.push(markers);
-    // Leases lapse whether an Atlas runs or not: the watch of deletes starts
-    // after the last one announced (by any process), so the lapses nobody saw
-    // are announced now (each only if its topics did not move since).
-    const found = await this.#client.kv.range({ key: this.#kv.key(keys.announced) });
-    const saved = found.kvs[0];
-    this.#saved = saved ? Number(json(saved)) : 0;
-    if (!saved) {
-      // The first Atlas on this prefix: from now on.
-      this.#saved = Number(found.header.revision);
-      await this.#kv.txnIf(keys.announced, '0', [this.#kv.put(keys.announced, this.#saved)]);
-    }
     await this.#watchLapses(prefix, this.#saved > 0 ? this.#saved + 1 : undefined, onError);
     this.#saver = setInterval(() => {
       this.#save().catch((err: Error) => onError?.(err));

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Secret } from 'smart-config';
 import { z } from 'zod';
@@ -19,13 +20,25 @@ export const storeConfig = {
       prefix: z.string().min(1).default('/atlas/'),
       /** A request to etcd fails after this (then the next member is tried). */
       timeoutMs: z.number().int().positive().default(5_000),
+      /** etcd's own authentication (a user with read-write on the prefix); the password is a secret. */
+      username: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      /** For `https://` endpoints: the CA that signed the members' certificates (PEM file). */
+      caFile: z.string().min(1).optional(),
     })
     .prefault({}),
 };
 
 interface StoreSettings {
   readonly store: 'postgres' | 'etcd';
-  readonly etcd: { readonly endpoints: string; readonly prefix: string; readonly timeoutMs: number };
+  readonly etcd: {
+    readonly endpoints: string;
+    readonly prefix: string;
+    readonly timeoutMs: number;
+    readonly username?: string | undefined;
+    readonly password?: Secret<string> | undefined;
+    readonly caFile?: string | undefined;
+  };
 }
 
 /** Opens the backend `settings.store` names, on `app`'s database for `postgres`. */
@@ -37,10 +50,13 @@ export async function openBackend(app: FastifyInstance, settings: StoreSettings)
       .map((e) => e.trim())
       .filter(Boolean);
     app.log.info({ endpoints, prefix: settings.etcd.prefix }, 'atlas stores its data in etcd');
+    const { username, password, caFile } = settings.etcd;
     return EtcdStore.open({
       endpoints,
       prefix: settings.etcd.prefix,
       timeoutMs: settings.etcd.timeoutMs,
+      ...(username && password ? { auth: { username, password: password.reveal() } } : {}),
+      ...(caFile ? { caCertificate: await readFile(caFile) } : {}),
       onError: (err) => app.log.warn({ err: { message: err.message } }, 'atlas etcd watch interrupted: resuming'),
     });
   }
