@@ -52,6 +52,8 @@ const DOTFILES = new Set(['_gitignore', '_dockerignore', '_env.example', '_githu
 // Files only a service with a database gets.
 const DB_ONLY = [/^migrations\//, /^test\/db\.test\.ts/, /^test\/global-setup\.ts/, /^plop-templates\/migration\./];
 const REDIS_ONLY = [/^test\/redis\.test\.ts/, /^test\/redis-reachable\.ts/];
+// pnpm's own settings file: an npm service has no use for it.
+const PNPM_ONLY = [/^pnpm-workspace\.yaml$/];
 // The service's own plopfile and plop templates are copied as they are: they are rendered later, by the service's plop.
 const RAW = /^(plop-templates\/|plopfile\.js$)/;
 
@@ -147,6 +149,7 @@ export async function generate(answers: Answers): Promise<GeneratedFile[]> {
     const path = RAW.test(template) ? template : outputPath(template);
     if (!answers.db && DB_ONLY.some((pattern) => pattern.test(path))) continue;
     if (!answers.redis && REDIS_ONLY.some((pattern) => pattern.test(path))) continue;
+    if (!pnpm && PNPM_ONLY.some((pattern) => pattern.test(path))) continue;
     const source = await readFile(join(TEMPLATE_DIR, template), 'utf8');
     files.push({ path, contents: RAW.test(path) ? source : plop.renderString(source, data) });
   }
