@@ -4,15 +4,16 @@
 # REDIS_URL are set), then typecheck, lint, the packed packages' checks and
 # every test. The slow suites that mostly wait (SLOW_SUITES: installs through
 # a registry, a browser, etcd) run beside the main one, each in a vitest
-# process of its own; the chaos suite, which measures latencies under load it
-# makes itself, runs after them, alone. The servers are stopped on exit,
+# process of its own; the suites that measure time (the timing group, and the
+# chaos suite, which measures latencies under load it makes itself) run after
+# them, alone. The servers are stopped on exit,
 # whatever happened, and the run fails if any process of ours is left.
 # Extra arguments go to vitest (and then only the main suite runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/toolchain.sh
 SLOW_SUITES=(registry smart-dev-browser atlas-etcd)
-ALONE_SUITES=(chaos)
+ALONE_SUITES=(timing chaos)
 
 echo "== node $(node --version), pnpm $(pnpm --version)"
 # The Debian packages the suites use (servers, Chromium), beside the dependency install.
