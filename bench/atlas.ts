@@ -5,7 +5,9 @@
 //   - config fan-out: ms from a config write starting until all 200 config
 //     watchers have it (p50/p99 over repeated changes);
 //   - heartbeat capacity: heartbeats/s one Atlas process holds when the
-//     fleet's instances heartbeat as fast as CONCURRENCY loops can send.
+//     fleet's instances heartbeat as fast as CONCURRENCY loops can send, and
+//     heartbeats per CPU second Atlas used meanwhile (its capacity on a free
+//     core: the figure that holds on a shared machine).
 // Atlas runs pinned to core 1 (the clients share the machine). Uses
 // DATABASE_URL or starts a throwaway Postgres; starts a throwaway etcd
 // member (Debian's /usr/bin/etcd). BENCH_STORES=postgres,etcd picks stores.
@@ -13,7 +15,7 @@
 //   BENCH_INSTANCES (1000)  BENCH_SERVICES (50)  BENCH_WATCHERS (200)  BENCH_CHANGES (20)
 //   BENCH_HEARTBEAT_SECONDS (5)  BENCH_HEARTBEAT_CONCURRENCY (64)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,7 +86,18 @@ async function etcdEnv(): Promise<Record<string, string>> {
   };
 }
 
-async function startAtlas(storeEnv: Record<string, string>): Promise<{ base: string; stop: () => void }> {
+// CPU seconds a process has used (user + system), from /proc: what a heartbeat costs Atlas
+// whatever else the shared machine runs. (taskset execs node: the pid is Atlas's.)
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function startAtlas(storeEnv: Record<string, string>): Promise<{ base: string; pid: number; stop: () => void }> {
   const pin = availableParallelism() >= 2;
   const server = fileURLToPath(new URL('./servers/atlas.ts', import.meta.url));
   const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, server] : [server], {
@@ -110,7 +123,7 @@ async function startAtlas(storeEnv: Record<string, string>): Promise<{ base: str
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`atlas exited with ${code}`)));
   });
-  return { base: `http://127.0.0.1:${port}`, stop };
+  return { base: `http://127.0.0.1:${port}`, pid: child.pid as number, stop };
 }
 
 interface Figures {
@@ -119,6 +132,8 @@ interface Figures {
   readonly fanoutP99: number;
   readonly fanoutMax: number;
   readonly heartbeatsPerSecond: number;
+  /** Heartbeats per CPU second Atlas used in that phase: its capacity on one free core. */
+  readonly heartbeatsPerCpuSecond: number;
   readonly failures: number;
 }
 
@@ -131,7 +146,7 @@ const instanceOf = (n: number) => ({
   ttlSeconds: TTL_SECONDS,
 });
 
-async function fleet(store: string, base: string): Promise<Figures> {
+async function fleet(store: string, base: string, pid: number): Promise<Figures> {
   const writer = createAtlasClient({ url: base, token: TOKEN, timeoutMs: 30_000 });
   let failures = 0;
   const register = async (client: AtlasClient, n: number) => {
@@ -202,6 +217,7 @@ async function fleet(store: string, base: string): Promise<Figures> {
   let beats = 0;
   const until = Date.now() + HEARTBEAT_SECONDS * 1_000;
   const started = Date.now();
+  const cpuBefore = cpuSeconds(pid);
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, worker) => {
       let n = worker;
@@ -212,6 +228,7 @@ async function fleet(store: string, base: string): Promise<Figures> {
     }),
   );
   const seconds = (Date.now() - started) / 1_000;
+  const cpu = cpuSeconds(pid) - cpuBefore;
 
   steady.abort();
   await background;
@@ -223,6 +240,7 @@ async function fleet(store: string, base: string): Promise<Figures> {
     fanoutP99: percentile(latencies, 99),
     fanoutMax: Math.max(...latencies),
     heartbeatsPerSecond: Math.round(beats / seconds),
+    heartbeatsPerCpuSecond: Math.round(beats / cpu),
     failures,
   };
 }
@@ -236,7 +254,7 @@ try {
       `atlas bench: Atlas on ${store}${availableParallelism() >= 2 ? ', pinned to core 1' : ''}; ` +
         `${INSTANCES} instances in ${SERVICES} services (TTL ${TTL_SECONDS} s), ${WATCHERS} config + ${WATCHERS} instance watchers`,
     );
-    results.push(await fleet(store, atlas.base));
+    results.push(await fleet(store, atlas.base, atlas.pid));
     atlas.stop();
   }
 } finally {
@@ -244,12 +262,12 @@ try {
 }
 const pad = (text: string | number, n: number) => String(text).padStart(n);
 console.log(
-  `\n${'store'.padEnd(10)}${pad('fan-out p50', 13)}${pad('p99', 8)}${pad('max', 8)}${pad('heartbeats/s', 14)}${pad('failed', 8)}`,
+  `\n${'store'.padEnd(10)}${pad('fan-out p50', 13)}${pad('p99', 8)}${pad('max', 8)}${pad('heartbeats/s', 14)}${pad('per CPU-s', 11)}${pad('failed', 8)}`,
 );
 for (const r of results) {
   console.log(
     `${r.store.padEnd(10)}${pad(r.fanoutP50.toFixed(1), 13)}${pad(r.fanoutP99.toFixed(1), 8)}${pad(r.fanoutMax.toFixed(1), 8)}` +
-      `${pad(r.heartbeatsPerSecond, 14)}${pad(r.failures, 8)}`,
+      `${pad(r.heartbeatsPerSecond, 14)}${pad(r.heartbeatsPerCpuSecond, 11)}${pad(r.failures, 8)}`,
   );
 }
 console.log(`(fan-out: ms from a config write starting until all ${WATCHERS} watchers have it, ${CHANGES} changes)`);
