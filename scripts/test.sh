@@ -83,7 +83,7 @@ echo "== all suites took $(($(date +%s) - started)) s"
 WORK="$work" node -e '
   const fs = require("node:fs");
   let passed = 0, failed = 0, skipped = 0;
-  for (const name of process.argv.slice(2)) {
+  for (const name of process.argv.slice(1)) {
     const file = `${process.env.WORK}/${name}.json`;
     if (!fs.existsSync(file)) { console.log(`suite ${name} wrote no summary`); failed++; continue; }
     const s = JSON.parse(fs.readFileSync(file, "utf8"));
