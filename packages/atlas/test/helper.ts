@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Etcd3 } from 'etcd3';
@@ -62,10 +61,10 @@ async function freshPrefix(): Promise<string> {
 }
 
 async function freshPglite(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'atlas-pglite-test-'));
-  await cp(inject('pgliteTemplate'), join(dir, 'db'), { recursive: true });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-  return `pglite:${join(dir, 'db')}`;
+  // Under the global setup's folder, which its teardown removes whole.
+  const dir = join(inject('pgliteRoot'), randomUUID());
+  await cp(inject('pgliteTemplate'), dir, { recursive: true });
+  return `pglite:${dir}`;
 }
 
 /** The env that points an Atlas at `store` (from `freshDatabase`). */

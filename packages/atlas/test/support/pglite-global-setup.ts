@@ -9,6 +9,8 @@ import { createAtlas } from '../../src/index.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     pgliteTemplate: string;
+    /** Where each test file's copy goes; removed whole after the run. */
+    pgliteRoot: string;
   }
 }
 
@@ -23,5 +25,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   await atlas.close();
   project.provide('pgliteTemplate', template);
+  project.provide('pgliteRoot', dir);
   return () => rm(dir, { recursive: true, force: true });
 }
