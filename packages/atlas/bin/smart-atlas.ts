@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { cliClient, configGet, configSet, configUnset, listInstances, listServices } from '../src/cli.ts';
-import { createAtlas } from '../src/create-atlas.ts';
 
 const program = new Command('smart-atlas')
   .description('Atlas: the registry and config service of smart services. Uses SMART_ATLAS_URL and SMART_ATLAS_TOKEN.')
@@ -25,6 +24,9 @@ program
     'the embedded database folder, when there is no SMART_DB__URL (default SMART_DB__EMBEDDED_DIR, then ./.smart/atlas)',
   )
   .action(async (options: { data?: string }) => {
+    // Loaded here: the server (Fastify, the database, tracing) is most of the
+    // package, and the admin commands, run once per shell line, need none of it.
+    const { createAtlas } = await import('../src/create-atlas.ts');
     const atlas = await createAtlas(options.data ? { dataDir: options.data } : {});
     // A port already taken: close the database and watches, or the process
     // would stay up with nothing listening.
