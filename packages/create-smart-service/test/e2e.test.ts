@@ -7,7 +7,7 @@
 // say what they need when no Redis answers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type Copy, DockerfileParser, type JSONInstruction } from 'dockerfile-ast';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
@@ -63,7 +63,8 @@ async function productionInstall(dir: string, variantEnv: NodeJS.ProcessEnv) {
     (await run('git', ['show', 'HEAD:Dockerfile'], dir)).stdout, // as committed
   );
   const tracked = new Set((await run('git', ['ls-files'], dir)).stdout.split('\n').filter(Boolean));
-  const image = tempDir('css-image-');
+  // At the service's own depth: its lockfile's links to this checkout are relative paths.
+  const image = join(tempDir('css-image-'), basename(dir));
   const instructions = dockerfile.getInstructions();
   for (const copy of instructions.filter((i) => i.getKeyword() === 'COPY') as Copy[]) {
     if (copy.getFlags().some((flag) => flag.getName() === 'from')) continue; // from the deps stage
