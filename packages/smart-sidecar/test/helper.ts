@@ -239,8 +239,10 @@ export async function within(ms: number, check: () => Promise<boolean>): Promise
 export async function reached(port: number, service: string, n = 30): Promise<Set<string>> {
   const seen = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const res = await through(port, service);
-    if (res.status === 200) seen.add(String(res.body.instance));
+    // A reload closes the old worker's idle keep-alive connections: a plain
+    // client (no retries, unlike smart-client) sees "other side closed" once.
+    const res = await through(port, service).catch(() => undefined);
+    if (res?.status === 200) seen.add(String(res.body.instance));
   }
   return seen;
 }
