@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/toolchain.sh
-SLOW_SUITES=(registry smart-dev-browser atlas-etcd)
+SLOW_SUITES=(registry smart-dev-browser atlas-etcd atlas-pglite)
 ALONE_SUITES=(timing chaos)
 
 echo "== node $(node --version), pnpm $(pnpm --version)"
