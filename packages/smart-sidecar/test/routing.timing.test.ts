@@ -77,8 +77,9 @@ describe('the sidecar follows Atlas in time', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await within(5_000, async () => {
-      const answers = await Promise.all(names.map((name) => through(port, name)));
-      return answers.every((a) => a.status === 200);
+      // A reload closes idle keep-alive connections: a plain client may see one closed (smart-client retries it).
+      const answers = await Promise.all(names.map((name) => through(port, name).catch(() => undefined)));
+      return answers.every((a) => a?.status === 200);
     });
     await within(1_000, async () => !sidecar.reloadPending);
     // One second of new services: the first reload after the debounce, then at most one a second.
