@@ -139,10 +139,14 @@ export async function runFailoverScenario(options: ScenarioOptions): Promise<Fai
   };
 
   const started = Date.now();
+  // A watch is a blocking query, which answers with the current state: two
+  // writes between a watcher's polls would show it only the second, as Consul's
+  // do. So each write waits until every watcher has seen the one before (up to
+  // 10 s): a watcher that lost its watch never sees it and is counted.
   const writeUntil = async (at: number) => {
     while (Date.now() - started < at) {
-      await write();
-      await sleep(600);
+      await allSee(await write(), Date.now());
+      await sleep(200);
     }
   };
   await writeUntil(3_000);
