@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createAtlasClient } from 'atlas-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevSession } from '../src/types.ts';
 import { fib, startFibPro } from './fibpro.ts';
@@ -36,7 +37,7 @@ function rates(screen: string): Map<string, number> {
 }
 
 describe('smart monitor', () => {
-  it("shows FibPro's three services and fibfrontend's upstreams with non-zero rates after traffic, redrawn in a terminal", async () => {
+  it("shows FibPro's three services and fibfrontend's upstreams with non-zero rates after traffic, and the versions of each that are live, redrawn in a terminal", async () => {
     const command = `${process.execPath} ${BIN} monitor --atlas ${session.atlasUrl} --realm local`;
     await tmux('new-session', '-d', '-s', 'monitor', '-x', '150', '-y', '40', command);
     const screen = async () => (await tmux('capture-pane', '-p', '-t', 'monitor')).stdout;
@@ -55,6 +56,33 @@ describe('smart monitor', () => {
     expect(last).toMatch(/SERVICE +INST +REQ\/S +ERR % +P50 +P99/);
     expect(last).toMatch(/^ {2}→ pricing +[\d.]+ +0\.0%/m);
     expect(last).toMatch(/^ {2}→ userstore +[\d.]+ +0\.0%/m);
+    // The versions live: FibPro's are all 1.0.0; a second version of pricing registering shows beside it.
+    expect(last).toMatch(/SERVICE +INST +REQ\/S +ERR % +P50 +P99 +VERSIONS/);
+    expect(last).toMatch(/^userstore +1 .* 1\.0\.0$/m);
+    expect(last).toMatch(/^pricing +1 .* 1\.0\.0$/m);
+    const atlas = createAtlasClient({ url: session.atlasUrl });
+    try {
+      await atlas.register({
+        service: 'pricing',
+        id: 'pricing-canary',
+        realm: 'local',
+        host: '127.0.0.1',
+        port: 1,
+        version: '1.1.0',
+        metadata: { apiHash: '0123456789abcdef' },
+        ttlSeconds: 60,
+      });
+      await eventually(
+        async () => /^pricing +2 .* 1\.0\.0, 1\.1\.0 \(2 versions live\)$/m.test(await screen()),
+        10_000,
+      ).catch(async () => {
+        throw new Error(`the monitor never showed pricing's two versions:\n${await screen()}`);
+      });
+      expect(await screen()).toMatch(/^userstore +1 .* 1\.0\.0$/m);
+    } finally {
+      await atlas.deregister('pricing', 'pricing-canary').catch(() => {});
+      await atlas.close();
+    }
     // Ctrl-C ends it cleanly.
     await tmux('send-keys', '-t', 'monitor', 'C-c');
     await eventually(

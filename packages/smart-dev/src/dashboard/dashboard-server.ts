@@ -4,6 +4,7 @@ import { extname, join } from 'node:path';
 import type { AtlasClient, Instance } from 'atlas-client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DevServiceProcess } from '../dev-service.ts';
+import { liveVersions, versionsText } from '../monitor/live-versions.ts';
 import { MetricsCollector } from '../monitor/metrics-collector.ts';
 import { seriesName } from '../monitor/metrics-history.ts';
 import { packageDir } from '../package-dir.ts';
@@ -157,21 +158,28 @@ function routes(app: FastifyInstance, parts: Parts): void {
     return {
       atlasUrl: source.atlasUrl,
       realm: 'local',
-      services: [...source.services.values()].map((s) => ({
-        name: s.name,
-        dir: s.dir,
-        url: s.url,
-        pid: s.pid,
-        state: s.state,
-        restarts: s.restarts,
-        uptimeMs: s.pid === undefined ? undefined : now - s.startedAt,
-        instances: [
-          ...s.instances.map((i) => ({ ...i, state: 'up', uptimeMs: now - i.registeredAt })),
-          ...[...drained.values()]
-            .filter((i) => i.service === s.name && !s.instances.some((live) => live.id === i.id))
-            .map((i) => ({ ...i, state: 'drained', uptimeMs: now - i.registeredAt })),
-        ],
-      })),
+      services: [...source.services.values()].map((s) => {
+        // The live instances' (version, API hash) pairs: more than one and they disagree.
+        const versions = liveVersions(s.instances);
+        return {
+          name: s.name,
+          dir: s.dir,
+          url: s.url,
+          pid: s.pid,
+          state: s.state,
+          restarts: s.restarts,
+          uptimeMs: s.pid === undefined ? undefined : now - s.startedAt,
+          versions,
+          versionsText: versionsText(versions),
+          disagree: versions.length > 1,
+          instances: [
+            ...s.instances.map((i) => ({ ...i, state: 'up', uptimeMs: now - i.registeredAt })),
+            ...[...drained.values()]
+              .filter((i) => i.service === s.name && !s.instances.some((live) => live.id === i.id))
+              .map((i) => ({ ...i, state: 'drained', uptimeMs: now - i.registeredAt })),
+          ],
+        };
+      }),
     };
   });
 

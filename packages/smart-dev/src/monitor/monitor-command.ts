@@ -1,5 +1,6 @@
 import { createAtlasClient } from 'atlas-client';
 import { DevError, devErrorCodes } from '../errors.ts';
+import { liveVersions, versionsText } from './live-versions.ts';
 import { MetricsCollector, type ScrapeTarget } from './metrics-collector.ts';
 import { monitorTable } from './monitor-table.ts';
 
@@ -19,7 +20,7 @@ export interface MonitorCommandOptions {
  * `smart monitor`: finds every instance of every service in a realm through
  * Atlas, scrapes their `/metrics` every second and redraws a table of each
  * service and its upstreams (requests/s, % errors, p50, p99 over the last
- * 10 s). Works against any Atlas and realm. Resolves with the exit code
+ * 10 s) and the versions of each that are live. Works against any Atlas and realm. Resolves with the exit code
  * once interrupted.
  *
  * @example
@@ -45,17 +46,21 @@ export async function monitorCommand(options: MonitorCommandOptions): Promise<nu
     );
   }
   let instances = new Map<string, number>();
+  let versions = new Map<string, string>();
   let atlasProblem = '';
   const targets = async (): Promise<ScrapeTarget[]> => {
     try {
       const found: ScrapeTarget[] = [];
       const counts = new Map<string, number>();
+      const live = new Map<string, string>();
       for (const { service } of await atlas.services(realm)) {
         const { data } = await atlas.instances(service, realm);
         counts.set(service, data.length);
+        live.set(service, versionsText(liveVersions(data)));
         for (const instance of data) found.push({ service, url: instance.url });
       }
       instances = counts;
+      versions = live;
       atlasProblem = '';
       return found;
     } catch (err) {
@@ -66,7 +71,13 @@ export async function monitorCommand(options: MonitorCommandOptions): Promise<nu
   const collector = new MetricsCollector(targets, { intervalMs });
   collector.onRound(() => {
     const header = `smart monitor · realm ${realm} · ${url} · ${new Date().toLocaleTimeString()} · last 10 s`;
-    const lines = [header, '', ...monitorTable(collector.history, instances), '', atlasProblem || 'Ctrl-C to quit'];
+    const lines = [
+      header,
+      '',
+      ...monitorTable(collector.history, instances, versions),
+      '',
+      atlasProblem || 'Ctrl-C to quit',
+    ];
     // A terminal is redrawn in place; a pipe gets one block per round.
     out.write(tty ? `\x1b[H\x1b[2J${lines.join('\n')}\n` : `${lines.join('\n')}\n\n`);
   });

@@ -21,7 +21,8 @@ var e=function(t,n,r,i){var a;n[0]=0;for(var o=1;o<n.length;o++){var s=n[o++],c=
       <tbody>
         ${n.services.map(e=>$`
             <tr data-testid="service-${e.name}">
-              <td><b>${e.name}</b></td><td>${e.state}</td><td class="mono">${e.url??`-`}</td><td></td>
+              <td><b>${e.name}</b></td><td>${e.state}</td><td class="mono">${e.url??`-`}</td>
+              <td data-testid="versions-${e.name}">${e.versionsText??``} ${e.disagree&&$`<span class="badge warn" title="its live instances run different versions or API documents">instances disagree</span>`}</td>
               <td>${ea(e.uptimeMs)}</td><td>${e.restarts}</td>
               <td><button onClick=${()=>i(`/api/services/${e.name}/restart`)} data-testid="restart-${e.name}">Restart</button></td>
             </tr>
@@ -29,7 +30,7 @@ var e=function(t,n,r,i){var a;n[0]=0;for(var o=1;o<n.length;o++){var s=n[o++],c=
                 <tr class="sub" data-testid="instance-${t.id}">
                   <td class="mono">${t.id.slice(0,8)} <span class="muted">pid ${t.metadata?.pid??`?`}</span></td>
                   <td><span class="badge ${t.state===`up`?`ok`:``}">${t.state}</span></td>
-                  <td class="mono">${t.url}</td><td>${t.version}</td><td>${ea(t.uptimeMs)}</td><td></td>
+                  <td class="mono">${t.url}</td><td>${t.version} <span class="mono muted" title="API document hash">${t.metadata?.apiHash?.slice(0,8)??``}</span></td><td>${ea(t.uptimeMs)}</td><td></td>
                   <td><button onClick=${()=>i(`/api/services/${e.name}/instances/${t.id}/${t.state===`up`?`drain`:`undrain`}`)}>${t.state===`up`?`Drain`:`Undrain`}</button></td>
                 </tr>`)}`)}
       </tbody>

@@ -101,7 +101,8 @@ function Services() {
         ${data.services.map(
           (s) => html`
             <tr data-testid="service-${s.name}">
-              <td><b>${s.name}</b></td><td>${s.state}</td><td class="mono">${s.url ?? '-'}</td><td></td>
+              <td><b>${s.name}</b></td><td>${s.state}</td><td class="mono">${s.url ?? '-'}</td>
+              <td data-testid="versions-${s.name}">${s.versionsText ?? ''} ${s.disagree && html`<span class="badge warn" title="its live instances run different versions or API documents">instances disagree</span>`}</td>
               <td>${ago(s.uptimeMs)}</td><td>${s.restarts}</td>
               <td><button onClick=${() => act(`/api/services/${s.name}/restart`)} data-testid="restart-${s.name}">Restart</button></td>
             </tr>
@@ -110,7 +111,7 @@ function Services() {
                 <tr class="sub" data-testid="instance-${i.id}">
                   <td class="mono">${i.id.slice(0, 8)} <span class="muted">pid ${i.metadata?.pid ?? '?'}</span></td>
                   <td><span class="badge ${i.state === 'up' ? 'ok' : ''}">${i.state}</span></td>
-                  <td class="mono">${i.url}</td><td>${i.version}</td><td>${ago(i.uptimeMs)}</td><td></td>
+                  <td class="mono">${i.url}</td><td>${i.version} <span class="mono muted" title="API document hash">${i.metadata?.apiHash?.slice(0, 8) ?? ''}</span></td><td>${ago(i.uptimeMs)}</td><td></td>
                   <td><button onClick=${() => act(`/api/services/${s.name}/instances/${i.id}/${i.state === 'up' ? 'drain' : 'undrain'}`)}>${i.state === 'up' ? 'Drain' : 'Undrain'}</button></td>
                 </tr>`,
             )}`,
