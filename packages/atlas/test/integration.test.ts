@@ -152,6 +152,44 @@ describe('services and Atlas', () => {
     await shutdown;
   });
 
+  it("records each instance's version and API document hash, as the service computed them", async () => {
+    const { base } = await startAtlas(url);
+    const admin = createAtlasClient({ url: base, token: ADMIN_TOKEN });
+    onTestFinished(() => admin.close());
+    const app = await createSmartService({
+      name: 'pricing',
+      version: '0.2.0',
+      config: definition,
+      realm: 'testing',
+      root,
+      env: {
+        SMART_ATLAS_URL: base,
+        SMART_ATLAS_TOKEN: ADMIN_TOKEN,
+        SMART_ATLAS_ADVERTISE_HOST: '127.0.0.1',
+        SMART_ATLAS_CACHE_DIR: join(root, 'pricing-cache'),
+      },
+      logDestination: new Writable({ write: (_chunk, _e, done) => done() }),
+    });
+    onTestFinished(() => app.close());
+    app.get(
+      '/price/:n',
+      { schema: { params: z.object({ n: z.coerce.number().int() }), response: { 200: z.object({ n: z.number() }) } } },
+      async (request) => ({ n: (request.params as { n: number }).n }),
+    );
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const hash = app.openapi.hash;
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
+
+    const listed = async () => (await admin.instances('pricing', 'testing')).data;
+    await until(async () => (await listed()).length === 1);
+    const [instance] = await listed();
+    expect(instance).toMatchObject({
+      id: app.serviceInfo.instanceId,
+      version: '0.2.0',
+      metadata: expect.objectContaining({ apiHash: hash }),
+    });
+  });
+
   it('an instance killed with SIGKILL disappears from the list within its TTL', async () => {
     const { base } = await startAtlas(url);
     const admin = createAtlasClient({ url: base, token: ADMIN_TOKEN });
