@@ -1,6 +1,18 @@
 import { resolve } from 'node:path';
-import { createSmartService, currentRequest, type SmartServiceOptions } from 'smart-service';
+import { createSmartService, currentRequest, type SmartServiceOptions, type ZodTypeProvider } from 'smart-service';
+import { z } from 'zod';
 import { badRange } from './errors.ts';
+
+// The inputs stay strings in the schemas: their rules (a whole number from 1,
+// at most 10,000 of them) are checked by `numbers`, whose 400 carries
+// FIZZBUZZ_BAD_RANGE and a detail saying which rule, as the README shows.
+const whole = (what: string) => z.string().meta({ description: `${what}: a whole number from 1 to 999999999` });
+
+/** `GET /<word>/:n`'s params, `GET /<word>`'s and `GET /fizzbuzz`'s query, as the route schemas declare them. */
+export const inputs = {
+  single: z.object({ n: whole('n') }),
+  range: z.object({ from: whole('from').optional(), to: whole('to').optional() }),
+};
 
 /** Parses `n`, or `from` and `to` (at most 10,000 numbers), as positive integers; a 400 problem otherwise. */
 export function numbers(query: { from?: string; to?: string }, single?: string): number[] {
@@ -38,7 +50,29 @@ export async function divisibilityService(
     );
     return list.map((n) => ({ n, [word]: n % divisor === 0 }));
   };
-  app.get(`/${word}/:n`, async (request) => answer(numbers({}, (request.params as { n: string }).n))[0]);
-  app.get(`/${word}`, async (request) => answer(numbers(request.query as { from?: string; to?: string })));
+  const one = z.object({ n: z.number().int() }).extend({ [word]: z.boolean() });
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  routes.get(
+    `/${word}/:n`,
+    {
+      schema: {
+        summary: `Whether ${divisor} divides n`,
+        params: inputs.single,
+        response: { 200: one },
+      },
+    },
+    async (request) => answer(numbers({}, request.params.n))[0] as z.infer<typeof one>,
+  );
+  routes.get(
+    `/${word}`,
+    {
+      schema: {
+        summary: `Whether ${divisor} divides each number of from..to (at most 10,000)`,
+        querystring: inputs.range,
+        response: { 200: z.array(one) },
+      },
+    },
+    async (request) => answer(numbers(request.query)) as z.infer<typeof one>[],
+  );
   return app;
 }

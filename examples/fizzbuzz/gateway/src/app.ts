@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { createSmartService, type SmartServiceOptions } from 'smart-service';
-import { numbers } from '../../fizz/src/divides.ts';
+import { createSmartService, type SmartServiceOptions, type ZodTypeProvider } from 'smart-service';
+import { z } from 'zod';
+import { inputs, numbers } from '../../fizz/src/divides.ts';
 
 type Fizz = { n: number; fizz: boolean };
 type Buzz = { n: number; buzz: boolean };
@@ -22,23 +23,45 @@ export async function build(options: Partial<SmartServiceOptions> = {}) {
     ...options,
   });
 
-  app.get('/fizzbuzz/:n', async (request) => {
-    const [n] = numbers({}, (request.params as { n: string }).n) as [number];
-    const [fizz, buzz] = await Promise.all([
-      app.client.get<Fizz>(`service://fizz/fizz/${n}`),
-      app.client.get<Buzz>(`service://buzz/buzz/${n}`),
-    ]);
-    return { n, answer: word(n, fizz.fizz, buzz.buzz) };
-  });
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  const answer = z.string().meta({ description: "n's FizzBuzz word: Fizz, Buzz, FizzBuzz or n itself" });
+  routes.get(
+    '/fizzbuzz/:n',
+    {
+      schema: {
+        summary: "n's FizzBuzz answer",
+        params: inputs.single,
+        response: { 200: z.object({ n: z.number().int(), answer }) },
+      },
+    },
+    async (request) => {
+      const [n] = numbers({}, request.params.n) as [number];
+      const [fizz, buzz] = await Promise.all([
+        app.client.get<Fizz>(`service://fizz/fizz/${n}`),
+        app.client.get<Buzz>(`service://buzz/buzz/${n}`),
+      ]);
+      return { n, answer: word(n, fizz.fizz, buzz.buzz) };
+    },
+  );
 
-  app.get('/fizzbuzz', async (request) => {
-    const list = numbers(request.query as { from?: string; to?: string });
-    const range = `from=${list[0]}&to=${list.at(-1)}`;
-    const [fizz, buzz] = await Promise.all([
-      app.client.get<Fizz[]>(`service://fizz/fizz?${range}`),
-      app.client.get<Buzz[]>(`service://buzz/buzz?${range}`),
-    ]);
-    return list.map((n, i) => word(n, fizz[i]?.fizz === true, buzz[i]?.buzz === true));
-  });
+  routes.get(
+    '/fizzbuzz',
+    {
+      schema: {
+        summary: 'The FizzBuzz answers of from..to (at most 10,000), in order',
+        querystring: inputs.range,
+        response: { 200: z.array(answer) },
+      },
+    },
+    async (request) => {
+      const list = numbers(request.query);
+      const range = `from=${list[0]}&to=${list.at(-1)}`;
+      const [fizz, buzz] = await Promise.all([
+        app.client.get<Fizz[]>(`service://fizz/fizz?${range}`),
+        app.client.get<Buzz[]>(`service://buzz/buzz?${range}`),
+      ]);
+      return list.map((n, i) => word(n, fizz[i]?.fizz === true, buzz[i]?.buzz === true));
+    },
+  );
   return app;
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Counter } from 'prom-client';
-import { createSmartService, type SmartServiceOptions } from 'smart-service';
+import { createSmartService, type SmartServiceOptions, type ZodTypeProvider } from 'smart-service';
+import { z } from 'zod';
 import { badTimeout, upstreamUnavailable } from './errors.ts';
 import { type Attempt, firstGood } from './first-good.ts';
 
@@ -9,6 +10,9 @@ export const MAX_TIMEOUT_MS = 60_000;
 
 /** What the simulator answers. */
 type Work = { time: number; slow: boolean };
+
+/** The simulator's answer, as `GET /api/smart` passes it on. */
+const work = z.object({ time: z.number().int(), slow: z.boolean() });
 
 /** What an attempt's outcome counts as on `smart_api_upstream_attempts_total`. */
 export function upstreamOutcome(attempt: Attempt): 'success' | 'timeout' | 'error' | 'unavailable' | 'cancelled' {
@@ -60,18 +64,39 @@ export async function build(options: Partial<SmartServiceOptions> = {}) {
     onAttempt: (attempt: Attempt) => outcomes.inc({ outcome: upstreamOutcome(attempt) }),
   };
 
-  app.get('/api/smart', async (request) => {
-    const timeout = parseTimeout((request.query as { timeout?: unknown }).timeout);
-    const started = performance.now();
-    const result = await firstGood(
-      (ms, signal) => app.client.get<Work>('service://simulator/api/work', { timeout: ms, signal, hedge: false }),
-      timeout,
-      undefined,
-      observe,
-    );
-    if (!result.ok) throw upstreamUnavailable(timeout, result.attempts);
-    if (result.attempts.length > 1) request.log.info({ attempts: result.attempts }, 'answered by a second round');
-    return { time: Math.round(performance.now() - started), api: result.value };
-  });
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/smart',
+    {
+      schema: {
+        summary: 'Asks the simulator, a second round of two attempts after 300 ms, within timeout',
+        // A string here: its rules are parseTimeout's, whose 400 carries SMART_API_BAD_TIMEOUT.
+        querystring: z.object({
+          timeout: z
+            .string()
+            .optional()
+            .meta({ description: `Required: the answer's deadline in whole ms, 1 to ${MAX_TIMEOUT_MS}` }),
+        }),
+        response: {
+          200: z.object({
+            time: z.number().int().meta({ description: 'ms this request took' }),
+            api: work,
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const timeout = parseTimeout(request.query.timeout);
+      const started = performance.now();
+      const result = await firstGood(
+        (ms, signal) => app.client.get<Work>('service://simulator/api/work', { timeout: ms, signal, hedge: false }),
+        timeout,
+        undefined,
+        observe,
+      );
+      if (!result.ok) throw upstreamUnavailable(timeout, result.attempts);
+      if (result.attempts.length > 1) request.log.info({ attempts: result.attempts }, 'answered by a second round');
+      return { time: Math.round(performance.now() - started), api: result.value };
+    },
+  );
   return app;
 }

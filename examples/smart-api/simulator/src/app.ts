@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSmartService, defineConfig, type SmartServiceOptions } from 'smart-service';
+import { createSmartService, defineConfig, type SmartServiceOptions, type ZodTypeProvider } from 'smart-service';
 import { z } from 'zod';
 import { simulatedFailure } from './errors.ts';
 
@@ -40,15 +40,29 @@ export async function build(options: Partial<SmartServiceOptions<typeof config>>
     root: resolve(import.meta.dirname, '..'),
     ...options,
   });
-  app.get('/api/work', async () => {
-    const { slowPercent, failPercent, fastMs, slowMs } = app.config.simulator;
-    const slow = Math.random() * 100 < slowPercent;
-    const waited = Math.round(between(slow ? slowMs : fastMs));
-    await sleep(waited);
-    if (Math.random() * 100 < failPercent) {
-      throw simulatedFailure();
-    }
-    return { time: waited, slow };
-  });
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/work',
+    {
+      schema: {
+        summary: 'Some simulated work: usually fast, sometimes slow, sometimes a 500',
+        response: {
+          200: z.object({
+            time: z.number().int().meta({ description: 'ms it waited' }),
+            slow: z.boolean().meta({ description: 'whether this was a slow answer' }),
+          }),
+        },
+      },
+    },
+    async () => {
+      const { slowPercent, failPercent, fastMs, slowMs } = app.config.simulator;
+      const slow = Math.random() * 100 < slowPercent;
+      const waited = Math.round(between(slow ? slowMs : fastMs));
+      await sleep(waited);
+      if (Math.random() * 100 < failPercent) {
+        throw simulatedFailure();
+      }
+      return { time: waited, slow };
+    },
+  );
   return app;
 }
