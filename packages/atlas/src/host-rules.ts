@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { type BlockList, isIP } from 'node:net';
+import { blockListOf, DENIED_ADDRESS_RANGES, LOOPBACK_RANGES } from 'smart-protocol';
 import { hostNotAllowed } from './errors.ts';
 
 interface Rule {
@@ -9,46 +10,30 @@ interface Rule {
   readonly names?: RegExp;
 }
 
-function blockList(cidrs: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [address = '', bits = ''] = cidr.split('/');
-    list.addSubnet(address, Number(bits), isIP(address) === 6 ? 'ipv6' : 'ipv4');
-  }
-  return list;
-}
-
-// IPv4 ranges also match their IPv4-mapped IPv6 spellings (`::ffff:169.254.169.254`): BlockList does that.
+// The ranges are smart-protocol's (the sidecar and the smart client refuse the same); the reasons are Atlas's.
 const ALWAYS: readonly Rule[] = [
   {
     name: 'link-local',
     why: 'link-local addresses (169.254.0.0/16, fe80::/10) are not routable, and cloud metadata services answer there',
-    addresses: blockList([
-      '169.254.0.0/16',
-      'fe80::/10',
-      'fd00:ec2::254/128',
-      '::a9fe:0/112',
-      '64:ff9b::a9fe:0/112',
-      '2002:a9fe::/32',
-    ]),
+    addresses: blockListOf(DENIED_ADDRESS_RANGES['link-local']),
     names: /^(metadata|metadata\.google\.internal|instance-data(\.ec2\.internal)?)\.?$/i,
   },
   {
     name: 'unspecified',
     why: '0.0.0.0/8 and :: name no host (they reach the caller itself)',
-    addresses: blockList(['0.0.0.0/8', '::/128']),
+    addresses: blockListOf(DENIED_ADDRESS_RANGES.unspecified),
   },
   {
     name: 'multicast',
     why: 'multicast and broadcast addresses are not one instance',
-    addresses: blockList(['224.0.0.0/4', '255.255.255.255/32', 'ff00::/8']),
+    addresses: blockListOf(DENIED_ADDRESS_RANGES.multicast),
   },
 ];
 
 const LOOPBACK: Rule = {
   name: 'loopback',
   why: 'loopback reaches the caller itself; allowed in realm local, or when the realm allow-lists it',
-  addresses: blockList(['127.0.0.0/8', '::1/128']),
+  addresses: blockListOf(LOOPBACK_RANGES),
   names: /^(localhost|.*\.localhost)\.?$/i,
 };
 
@@ -60,7 +45,7 @@ function allowedBy(list: readonly string[], host: string): boolean {
   const ip = isIP(host);
   for (const entry of list) {
     if (entry.includes('/')) {
-      if (ip !== 0 && blockList([entry]).check(host, ip === 6 ? 'ipv6' : 'ipv4')) return true;
+      if (ip !== 0 && blockListOf([entry]).check(host, ip === 6 ? 'ipv6' : 'ipv4')) return true;
     } else if (entry.startsWith('*.')) {
       if (host.toLowerCase().endsWith(entry.slice(1).toLowerCase())) return true;
     } else if (entry.toLowerCase() === host.toLowerCase()) return true;

@@ -1,39 +1,17 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { type BlockList, isIP } from 'node:net';
+import { blockListOf, DENIED_ADDRESS_RANGES } from 'smart-protocol';
 import { notAllowed } from './errors.ts';
 
 /**
  * Addresses no call connects to unless `deniedAddresses` says otherwise:
- * where cloud metadata services and other host-local things answer. IPv4
- * ranges also cover their IPv4-mapped IPv6 spellings (`::ffff:169.254.169.254`,
- * `::ffff:a9fe:a9fe`): Node's `BlockList` matches those against IPv4 rules.
+ * smart-protocol's denied ranges (link-local, where cloud metadata services
+ * answer, in every IPv6 spelling; unspecified; multicast), the ones Atlas
+ * refuses at registration too.
  */
-export const DEFAULT_DENIED_ADDRESSES: readonly string[] = [
-  '169.254.0.0/16', // IPv4 link-local: AWS/GCP/Azure metadata at 169.254.169.254
-  'fe80::/10', // IPv6 link-local
-  'fd00:ec2::254/128', // AWS's IPv6 metadata endpoint
-  '0.0.0.0/8', // "this host": connects to local listeners on Linux
-  '::/128', // the unspecified IPv6 address, likewise
-  '224.0.0.0/4', // IPv4 multicast
-  '255.255.255.255/32', // broadcast
-  'ff00::/8', // IPv6 multicast
-  '::a9fe:0/112', // IPv4-compatible (deprecated) spelling of 169.254.0.0/16
-  '64:ff9b::a9fe:0/112', // NAT64 (RFC 6052) spelling of 169.254.0.0/16
-  '2002:a9fe::/32', // 6to4 spelling of 169.254.0.0/16
-];
+export const DEFAULT_DENIED_ADDRESSES: readonly string[] = Object.values(DENIED_ADDRESS_RANGES).flat();
 
 const family = (address: string) => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
-
-/** A `BlockList` of CIDR strings (`10.0.0.0/8`, `fe80::/10`) or single addresses. */
-function blockListOf(entries: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address = '', bits] = entry.split('/');
-    if (bits === undefined) list.addAddress(address, family(address));
-    else list.addSubnet(address, Number(bits), family(address));
-  }
-  return list;
-}
 
 /** A CIDR (`10.0.0.0/8`, `fd00::/8`) or a single IP address. */
 export function isCidr(text: string): boolean {

@@ -7,6 +7,13 @@
  * import { CodedError, createError, DEADLINE_HEADER, SERVICE_NAME_PATTERN } from 'smart-protocol';
  */
 export {
+  blockListOf,
+  DENIED_ADDRESS_RANGES,
+  type DeniedAddressRule,
+  deniedBy,
+  LOOPBACK_RANGES,
+} from './addresses.ts';
+export {
   CodedError,
   type CodedErrorBase,
   type CodedErrorClass,

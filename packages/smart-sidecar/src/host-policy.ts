@@ -1,38 +1,17 @@
-import { BlockList, isIP } from 'node:net';
+import { type BlockList, isIP } from 'node:net';
+import { blockListOf, DENIED_ADDRESS_RANGES, LOOPBACK_RANGES } from 'smart-protocol';
 
 /** Why an address is refused: the rule's name, as the sidecar's log line states it. */
 export type HostRule = 'link-local' | 'unspecified' | 'multicast' | 'loopback' | 'allow-list';
 
-function blockList(cidrs: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [address = '', bits = ''] = cidr.split('/');
-    list.addSubnet(address, Number(bits), isIP(address) === 6 ? 'ipv6' : 'ipv4');
-  }
-  return list;
-}
-
-// The same ranges Atlas refuses at registration: the sidecar checks again,
-// because a registry is data (a restored backup, a store written around the
-// API) and HAProxy must never be pointed at a cloud metadata service.
-// BlockList matches IPv4 ranges in their IPv4-mapped spelling too
-// (`::ffff:169.254.169.254`); the other IPv6 spellings are listed.
-const ALWAYS: readonly [HostRule, BlockList][] = [
-  [
-    'link-local',
-    blockList([
-      '169.254.0.0/16',
-      'fe80::/10',
-      'fd00:ec2::254/128',
-      '::a9fe:0/112',
-      '64:ff9b::a9fe:0/112',
-      '2002:a9fe::/32',
-    ]),
-  ],
-  ['unspecified', blockList(['0.0.0.0/8', '::/128'])],
-  ['multicast', blockList(['224.0.0.0/4', '255.255.255.255/32', 'ff00::/8'])],
-];
-const LOOPBACK = blockList(['127.0.0.0/8', '::1/128']);
+// The same ranges Atlas refuses at registration (smart-protocol's): the
+// sidecar checks again, because a registry is data (a restored backup, a
+// store written around the API) and HAProxy must never be pointed at a cloud
+// metadata service.
+const ALWAYS: readonly [HostRule, BlockList][] = Object.entries(DENIED_ADDRESS_RANGES).map(
+  ([rule, ranges]) => [rule as HostRule, blockListOf(ranges)] as const,
+);
+const LOOPBACK = blockListOf(LOOPBACK_RANGES);
 
 /**
  * Which addresses the sidecar may write into HAProxy: never link-local
@@ -52,7 +31,7 @@ export class HostPolicy {
   constructor(options: { realm: string; allowed?: readonly string[] | undefined }) {
     this.#realm = options.realm;
     const allowed = options.allowed?.filter(Boolean);
-    this.#allowed = allowed && allowed.length > 0 ? blockList(allowed.map(asCidr)) : undefined;
+    this.#allowed = allowed && allowed.length > 0 ? blockListOf(allowed.map(asCidr)) : undefined;
   }
 
   /** The rule that refuses `address` (an IP address), or undefined when it is allowed. */
