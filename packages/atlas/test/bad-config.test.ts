@@ -73,11 +73,12 @@ describe('a bad value in Atlas for one key', () => {
 
     // The last-known-good copy: the accepted values, not the refused one, and never the secret.
     await until(async () => {
-      const files = await readdir(cacheDir);
-      const texts = await Promise.all(files.map((file) => readFile(join(cacheDir, file), 'utf8')));
+      // A save in progress is a temp file renamed into place: read only the saved ones.
+      const files = (await readdir(cacheDir)).filter((file) => !file.endsWith('.tmp'));
+      const texts = await Promise.all(files.map((file) => readFile(join(cacheDir, file), 'utf8').catch(() => '')));
       return texts.some((text) => text.includes('welcome'));
     });
-    for (const file of await readdir(cacheDir)) {
+    for (const file of (await readdir(cacheDir)).filter((name) => !name.endsWith('.tmp'))) {
       const text = await readFile(join(cacheDir, file), 'utf8');
       expect(text).not.toContain(SECRET);
       expect(text).not.toContain('many');

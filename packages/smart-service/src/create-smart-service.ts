@@ -232,10 +232,12 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
     // Fastify takes a hop count at run time, though its types do not say so.
     trustProxy: config.http.trustProxy as boolean | string,
     forceCloseConnections: 'idle',
-    // Fastify gives each plugin 10 s to load. The embedded database (PGlite)
-    // alone takes 2-7 s to start cold and more on a busy machine, where it
-    // failed starts at 10 s: a service with one gets a minute.
-    ...(dbSettings && !dbSettings.url ? { pluginTimeout: 60_000 } : {}),
+    // Fastify gives each plugin 10 s to load. On a busy machine (a CI runner,
+    // a laptop running a fleet under smart dev) loading the OTel SDK or
+    // joining Atlas took longer and failed starts that would have succeeded:
+    // 30 s. The embedded database (PGlite) alone takes 2-7 s to start cold,
+    // and far more on a busy machine: a service with one gets a minute.
+    pluginTimeout: dbSettings && !dbSettings.url ? 60_000 : 30_000,
     ...options.fastify,
   };
   const app = Fastify(serverOptions);
