@@ -1,7 +1,4 @@
-// Private Redis and Postgres (one test's own, stopped when it finishes) come
-// from smart-service's test helpers; the shared ones from the root setup.
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { testDatabase } from 'smart-service/testing';
 import { onTestFinished } from 'vitest';
 
 export { type PrivateRedis, privatePostgres, privateRedis } from '../../packages/smart-service/test/private-servers.ts';
@@ -14,18 +11,7 @@ export function sharedDatabaseUrl(): string {
 
 /** A database of this test's own on the shared Postgres, dropped after it. */
 export async function freshDatabase(): Promise<string> {
-  const name = `chaos_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = new pg.Client({ connectionString: sharedDatabaseUrl() });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  onTestFinished(async () => {
-    const client = new pg.Client({ connectionString: sharedDatabaseUrl() });
-    await client.connect();
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
-  });
-  const url = new URL(sharedDatabaseUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
+  const db = await testDatabase(sharedDatabaseUrl(), 'chaos');
+  onTestFinished(() => db.drop());
+  return db.url;
 }

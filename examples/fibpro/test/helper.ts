@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
-import pg from 'pg';
 import type { SmartService } from 'smart-service';
-import { captureLogs } from 'smart-service/testing';
+import { captureLogs, testDatabase } from 'smart-service/testing';
 import { afterAll, onTestFinished } from 'vitest';
 import { build as buildFrontend } from '../fibfrontend/src/app.ts';
 import { build as buildPricing } from '../pricing/src/app.ts';
@@ -17,20 +16,9 @@ function databaseUrl(): string {
 
 /** A Postgres database of its own for this test file, dropped after it. */
 export async function freshDatabase(): Promise<string> {
-  const name = `fibpro_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = new pg.Client({ connectionString: databaseUrl() });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  afterAll(async () => {
-    const client = new pg.Client({ connectionString: databaseUrl() });
-    await client.connect();
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
-  });
-  const url = new URL(databaseUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
+  const db = await testDatabase(databaseUrl(), 'fibpro');
+  afterAll(() => db.drop());
+  return db.url;
 }
 
 // Apps in realm testing read only the environment given here: no Atlas.

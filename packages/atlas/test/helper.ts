@@ -3,7 +3,7 @@ import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Etcd3 } from 'etcd3';
-import pg from 'pg';
+import { testDatabase } from 'smart-service/testing';
 import { afterAll, inject, onTestFinished } from 'vitest';
 import { type AtlasOptions, createAtlas } from '../src/index.ts';
 
@@ -34,20 +34,9 @@ export async function freshDatabase(): Promise<string> {
   if (backend === 'pglite') return freshPglite();
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error('DATABASE_URL is not set: run the suite with pnpm test');
-  const name = `atlas_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  afterAll(async () => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
-  });
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const db = await testDatabase(base, 'atlas');
+  afterAll(() => db.drop());
+  return db.url;
 }
 
 async function freshPrefix(): Promise<string> {

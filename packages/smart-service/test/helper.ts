@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { createClient } from 'smart-client';
 import type { ConfigDefinition } from 'smart-config';
 import { afterAll, expect, onTestFinished } from 'vitest';
 import { createSmartService, currentApp, type SmartServiceOptions } from '../src/index.ts';
-import { captureLogs as captureLogLines } from '../src/testing.ts';
+import { captureLogs as captureLogLines, testDatabase } from '../src/testing.ts';
 
 /** Secrets used by the suite: none may ever show up in a captured log line. */
 export const SECRETS = {
@@ -42,18 +40,10 @@ export const redisUrl = (): string => required('REDIS_URL');
 
 /** A database of its own for this test file, dropped after it. */
 export async function freshDatabase(): Promise<string> {
-  const name = `smart_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = new pg.Client({ connectionString: required('DATABASE_URL') });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  afterAll(async () => {
-    const client = new pg.Client({ connectionString: required('DATABASE_URL') });
-    await client.connect();
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
-  });
-  return databaseUrl(name);
+  // From the URL with a password, so the database's URL carries one too (a leak would show).
+  const db = await testDatabase(databaseUrl(), 'smart');
+  afterAll(() => db.drop());
+  return db.url;
 }
 
 /**

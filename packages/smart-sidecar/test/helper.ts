@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -10,6 +9,7 @@ import { type AtlasClient, createAtlasClient } from 'atlas-client';
 import pg from 'pg';
 import { createAtlas } from 'smart-atlas';
 import { SERVICE_HEADER } from 'smart-protocol';
+import { testDatabase } from 'smart-service/testing';
 import { Agent, request } from 'undici';
 import { onTestFinished } from 'vitest';
 import { cliCommand, parseServersState } from '../src/haproxy-cli.ts';
@@ -57,20 +57,9 @@ export const sink = () =>
 async function freshDatabase(): Promise<string> {
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error('DATABASE_URL is not set: run the suite with pnpm test');
-  const name = `sidecar_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  onTestFinished(async () => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
-  });
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const db = await testDatabase(base, 'sidecar');
+  onTestFinished(() => db.drop());
+  return db.url;
 }
 
 /**
