@@ -1,0 +1,181 @@
+// Cold start to first answer (issue 16): `node bench/cold-start.ts`, and the
+// end of `pnpm bench`. Spawns BENCH_COLD_RUNS times (10) each, alternating, a
+// fresh node process for (x) bare Fastify + pino hello (servers/fastify.ts) and
+// (y) smart-service hello with every default (servers/smart-service.ts: realm
+// production, nothing configured), and times from spawn to the end of the first
+// 200 answer (each server reports its port over IPC once listening; the runner
+// then sends GET / at once). Prints the medians and y/x (the median of the
+// ratios of each x, y pair, run back to back) against the 1.5x target.
+//
+// Node's module compile cache is measured both ways, in two blocks:
+//   - off: NODE_DISABLE_COMPILE_CACHE=1, what `node src/server.ts` gets unless
+//     something enables the cache;
+//   - on: NODE_COMPILE_CACHE in a temporary folder primed by one start of each
+//     server beforehand, what a generated service gets (its server.ts enables
+//     the cache, its Docker image primes it at build).
+// The target is judged on each block (x gets the same cache as y in both).
+//
+// The servers are not pinned to a core (run.ts pins its load generator to
+// core 0, and a start is one process while the runner waits): a start may use
+// both cores, as it does in production (under run.ts, whose process is pinned,
+// they are spawned through taskset onto every core). `node bench/cold-start.ts --modules` also lists, per server, the
+// packages a start loads (files, KiB of source, who imported each first).
+//
+//   BENCH_COLD_RUNS (10)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PackageCensus } from './servers/module-census.ts';
+
+const TARGET = 1.5;
+
+const SERVERS = {
+  x: { label: 'Fastify + pino', file: 'fastify.ts' },
+  y: { label: 'smart-service', file: 'smart-service.ts' },
+} as const;
+type Name = keyof typeof SERVERS;
+
+/** The medians of one block (compile cache off or on), in milliseconds. */
+export interface ColdStartBlock {
+  readonly x: number;
+  readonly y: number;
+  /** The median over pairs of y/x. */
+  readonly ratio: number;
+}
+
+/** What `coldStart()` measured. */
+export interface ColdStartResult {
+  readonly cacheOff: ColdStartBlock;
+  readonly cacheOn: ColdStartBlock;
+}
+
+// Inside run.ts's pinned process a child would inherit its one core: give it them all back.
+const unpin = availableParallelism() < cpus().length ? ['taskset', '-c', `0-${cpus().length - 1}`] : [];
+const serverFile = (name: Name) => fileURLToPath(new URL(`./servers/${SERVERS[name].file}`, import.meta.url));
+
+function get(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+interface Start {
+  readonly ms: number;
+  readonly census?: PackageCensus[];
+}
+
+/** Spawns one server and times spawn to its first 200; stops it before resolving. */
+async function startOnce(name: Name, env: NodeJS.ProcessEnv, flags: string[] = []): Promise<Start> {
+  const started = performance.now();
+  const [command, ...args] = [...unpin, process.execPath, ...flags, serverFile(name)];
+  const child = spawn(command as string, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
+  try {
+    return await new Promise<Start>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${SERVERS[name].label} did not answer in 30 s`)), 30_000);
+      child.once('exit', (code) => reject(new Error(`${SERVERS[name].label} exited with ${code}`)));
+      child.once('message', async (message: { port: number }) => {
+        try {
+          const status = await get(message.port);
+          const ms = performance.now() - started;
+          if (status !== 200) throw new Error(`${SERVERS[name].label} answered ${status}`);
+          if (!flags.length) return resolve({ ms });
+          child.send('census');
+          child.once('message', (reply: { census: PackageCensus[] }) => resolve({ ms, census: reply.census }));
+        } catch (err) {
+          reject(err);
+        } finally {
+          clearTimeout(timer);
+        }
+      });
+    });
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2
+    ? (sorted[Math.floor(middle)] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+async function block(runs: number, env: NodeJS.ProcessEnv, label: string): Promise<ColdStartBlock> {
+  const times: Record<Name, number[]> = { x: [], y: [] };
+  for (let i = 0; i < runs; i++) {
+    // Alternate which goes first, so a pair's drift falls on both alike.
+    for (const name of (i % 2 ? ['y', 'x'] : ['x', 'y']) as Name[]) times[name].push((await startOnce(name, env)).ms);
+  }
+  const x = median(times.x);
+  const y = median(times.y);
+  const ratio = median(times.y.map((ms, i) => ms / (times.x[i] as number)));
+  const range = (ms: number[]) => `${Math.round(Math.min(...ms))}-${Math.round(Math.max(...ms))}`;
+  console.log(
+    `  compile cache ${label.padEnd(4)} (x) ${SERVERS.x.label} ${Math.round(x)} ms (${range(times.x)}), ` +
+      `(y) ${SERVERS.y.label} ${Math.round(y)} ms (${range(times.y)}), ` +
+      `y/x ${ratio.toFixed(2)}  target <= ${TARGET}: ${ratio <= TARGET ? 'met' : 'NOT met'}`,
+  );
+  return { x, y, ratio };
+}
+
+/**
+ * Measures cold start to first answer, compile cache off then on, and prints
+ * the figures (run.ts calls it at its end).
+ *
+ * @example
+ * const { cacheOff } = await coldStart({ runs: 5 });
+ * console.log(cacheOff.ratio);
+ */
+export async function coldStart(options: { runs?: number } = {}): Promise<ColdStartResult> {
+  const runs = options.runs ?? Number(process.env.BENCH_COLD_RUNS ?? 10);
+  const load = loadavg().map((n) => n.toFixed(2));
+  console.log(`\ncold start to first answer: ${runs} starts each, alternating, ` + `load average ${load.join(' ')}`);
+  const { NODE_COMPILE_CACHE: _on, NODE_DISABLE_COMPILE_CACHE: _off, ...base } = process.env;
+  const cacheOff = await block(runs, { ...base, NODE_DISABLE_COMPILE_CACHE: '1' }, 'off');
+  const dir = mkdtempSync(join(tmpdir(), 'smart-cold-start-'));
+  try {
+    const env = { ...base, NODE_COMPILE_CACHE: dir };
+    for (const name of ['x', 'y'] as Name[]) await startOnce(name, env); // primes the cache
+    const cacheOn = await block(runs, env, 'on');
+    return { cacheOff, cacheOn };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Lists the packages one start of each server loads, heaviest first. */
+export async function moduleCensus(): Promise<void> {
+  const preload = fileURLToPath(new URL('./servers/module-census.ts', import.meta.url));
+  for (const name of ['x', 'y'] as Name[]) {
+    const { ms, census = [] } = await startOnce(name, { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' }, [
+      '--import',
+      preload,
+    ]);
+    const files = census.reduce((sum, p) => sum + p.files, 0);
+    const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+    console.log(
+      `\n(${name}) ${SERVERS[name].label}: ${files} files, ${kib(census.reduce((sum, p) => sum + p.bytes, 0))} of source, first answer ${Math.round(ms)} ms (with the census hooks)`,
+    );
+    for (const p of census) {
+      console.log(
+        `  ${p.name.padEnd(40)}${String(p.files).padStart(5)}${kib(p.bytes).padStart(10)}  <- ${p.importedBy}`,
+      );
+    }
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--modules')) await moduleCensus();
+  await coldStart();
+}
