@@ -8,7 +8,8 @@ interface RequestContext {
   readonly reply: FastifyReply;
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
+/** @internal The request context's storage, shared by tracing's context manager (one hop per request). */
+export const storage = new AsyncLocalStorage<RequestContext>();
 const liveApps = new Set<FastifyInstance>();
 
 /** @internal Runs `fn` (the rest of the request) inside the request's context. */
