@@ -1,50 +1,87 @@
-import { describe, expect, it } from 'vitest';
+import { setPriority } from 'node:os';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { quantile, report } from '../lib/figures.ts';
 import { runLoad } from '../lib/load.ts';
 import { startService } from '../lib/service-process.ts';
 
+// Each client sends a request, reads the answer, pauses, and again: 4 such
+// clients keep the service about half busy (5 ms of CPU a request); 12 offer
+// it three times that, more than it can serve.
 const USUAL = 4;
+const PAUSE_MS = 20;
+const WORK_MS = 5;
+
+// The machine is shared (2 cores, load averages of 8-10 from other work): a
+// process waiting for a core adds its wait to every latency measured. The
+// service and this load generator run at a higher priority while they
+// measure (root can; CI runs as root), so the figures describe the service,
+// not the neighbours. Without the privilege they run as they are, and say so.
+function prioritise(pid: number): boolean {
+  try {
+    setPriority(pid, -10);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('overload', () => {
-  it('3x the usual concurrency: the excess is shed (503 + Retry-After, decided in < 5 ms), probes still answer', async () => {
+  it('3x the usual load: the excess is shed (503 + Retry-After, decided in < 5 ms), accepted p99 <= 2x the usual p99, probes answer', async () => {
     const service = await startService({
       CHAOS_NAME: 'chaos-overload',
-      CHAOS_WORK_MS: '5',
+      CHAOS_WORK_MS: String(WORK_MS),
       SMART_LOG__LEVEL: 'info',
       SMART_PROTECTION__SHEDDING__ENABLED: 'true',
-      SMART_PROTECTION__SHEDDING__MAX_EVENT_LOOP_DELAY_MS: '20',
-      SMART_PROTECTION__SHEDDING__MAX_EVENT_LOOP_UTILIZATION: '0.9',
-      SMART_PROTECTION__SHEDDING__SAMPLE_INTERVAL_MS: '50',
+    });
+    const prioritised = prioritise(service.child.pid ?? 0) && prioritise(process.pid);
+    onTestFinished(() => {
+      if (prioritised) setPriority(process.pid, 0);
     });
     const url = `${service.base}/work`;
-    await runLoad({ url, concurrency: USUAL, durationMs: 1_000 });
-    const usual = await runLoad({ url, concurrency: USUAL, durationMs: 3_000, pauseMs: 10 });
+    await runLoad({ url, concurrency: USUAL, durationMs: 1_000, pauseMs: PAUSE_MS });
+    const usual = await runLoad({ url, concurrency: USUAL, durationMs: 5_000, pauseMs: PAUSE_MS });
+    const usualServerMs = service.lines
+      .filter((line) => line.msg === 'request completed' && line.route === '/work')
+      .slice(-usual.length)
+      .map((line) => Number(line.durationMs));
     const linesBefore = service.lines.length;
-    const probing = runLoad({ url: `${service.base}/health/live`, concurrency: 1, durationMs: 5_000, pauseMs: 100 });
-    const overload = await runLoad({ url, concurrency: USUAL * 3, durationMs: 5_000 });
+    const probing = runLoad({ url: `${service.base}/health/live`, concurrency: 1, durationMs: 8_000, pauseMs: 100 });
+    const overload = await runLoad({ url, concurrency: USUAL * 3, durationMs: 8_000, pauseMs: PAUSE_MS });
     const probes = await probing;
     const shedLines = service.lines
       .slice(linesBefore)
       .filter((line) => line.msg === 'request completed' && line.status === 503);
     const accepted = overload.filter((o) => o.status === 200);
     const shed = overload.filter((o) => o.status === 503);
+    const shedServerMs = shedLines.map((line) => Number(line.durationMs));
     const figures = {
+      prioritised,
       usualRequests: usual.length,
+      usual_rps: usual.length / 5,
       usual_p99_ms: quantile(
         usual.map((o) => o.ms),
         0.99,
       ),
+      usualShed: usual.filter((o) => o.status !== 200).length,
+      usual_p50_ms: quantile(
+        usual.map((o) => o.ms),
+        0.5,
+      ),
+      usual_server_p99_ms: quantile(usualServerMs, 0.99),
       overloadRequests: overload.length,
       accepted: accepted.length,
+      accepted_rps: accepted.length / 8,
       shed: shed.length,
+      accepted_p50_ms: quantile(
+        accepted.map((o) => o.ms),
+        0.5,
+      ),
       accepted_p99_ms: quantile(
         accepted.map((o) => o.ms),
         0.99,
       ),
-      shed_server_p99_ms: quantile(
-        shedLines.map((line) => Number(line.durationMs)),
-        0.99,
-      ),
+      shed_server_p50_ms: quantile(shedServerMs, 0.5),
+      shed_server_p99_ms: quantile(shedServerMs, 0.99),
       shed_client_p50_ms: quantile(
         shed.map((o) => o.ms),
         0.5,
@@ -61,9 +98,7 @@ describe('overload', () => {
     expect(shed.length).toBeGreaterThan(0);
     expect(shed.every((o) => o.code === 'SMART_SERVICE_OVERLOADED' && o.headers['retry-after'] === '1')).toBe(true);
     expect(figures.shed_server_p99_ms).toBeLessThan(5);
+    expect(figures.acceptedP99OverUsual).toBeLessThanOrEqual(2);
     expect(figures.probesNot200).toBe(0);
-    // accepted_p99 / usual_p99 is printed, not asserted: on a shared 2-core
-    // machine, with the load generator on the same cores, it measures the
-    // machine's load as much as the shedding (see chaos/README.md).
   });
 });

@@ -72,11 +72,22 @@ export const serviceSchema = z.object({
     sessionsEndpoint: z.url().optional(),
   }),
   protection: z.object({
-    /** Load shedding (@fastify/under-pressure): 503 + Retry-After while the event loop is saturated; probes exempt. Read at start. */
+    /**
+     * Load shedding: 503 + Retry-After over an adaptive limit of requests in flight or an event-loop
+     * queue wait (plugins/concurrency-limit.ts), and while the event loop stalls (@fastify/under-pressure);
+     * probes exempt. Read at start.
+     */
     shedding: z.object({
       enabled: z.boolean().default(true),
+      initialLimit: z.number().int().positive().default(20),
+      minLimit: z.number().int().positive().default(5),
+      maxLimit: z.number().int().positive().default(1_000),
+      latencyTolerance: z.number().min(1.1).default(2),
+      minQueueDelayMs: z.number().nonnegative().default(2),
+      maxQueueDelayMs: z.number().positive().default(100),
+      windowMs: z.number().int().positive().default(100),
       maxEventLoopDelayMs: z.number().positive().default(200),
-      maxEventLoopUtilization: z.number().positive().max(1).default(0.98),
+      maxEventLoopUtilization: z.number().positive().max(1).default(1),
       sampleIntervalMs: z.number().int().positive().default(250),
       retryAfterSeconds: z.number().int().positive().default(1),
     }),

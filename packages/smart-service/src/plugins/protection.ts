@@ -1,12 +1,14 @@
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { CALLER_HEADER } from 'smart-protocol';
 import { BodyTooDeepError, OverloadedError, RateLimitedError } from '../errors.ts';
 import type { ServiceConfig } from '../service-config.ts';
+import { ConcurrencyLimit } from './concurrency-limit.ts';
 
 /** What the protection plugin is made from. */
 export interface ProtectionOptions {
@@ -93,19 +95,34 @@ function limitFor(app: FastifyInstance, request: FastifyRequest) {
   return { max: route?.max ?? settings.max, timeWindowMs: route?.timeWindowMs ?? settings.timeWindowMs };
 }
 
+const kQueueWait = Symbol('smart.queueWait');
+type Tracked = FastifyRequest & { [kQueueWait]: number };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The adaptive concurrency limit (`limit`, `inFlight`, `minRttMs`), when shedding is enabled. */
+    readonly concurrencyLimit: ConcurrencyLimit | undefined;
+  }
+}
+
 /**
  * Overload protection, registered after the probes and before the
  * service's routes:
- * - load shedding (@fastify/under-pressure): while the event loop's delay
- *   or utilisation is over `protection.shedding.*`, requests are answered
- *   at once with 503 `SMART_SERVICE_OVERLOADED` and `Retry-After`, except
- *   probes and metrics;
+ * - load shedding: over an adaptive limit of requests in flight, or after a
+ *   wait in the event loop's queue longer than the unloaded latency allows
+ *   (./concurrency-limit.ts), requests are answered at once with 503
+ *   `SMART_SERVICE_OVERLOADED` and `Retry-After`; while the event loop
+ *   stalls (@fastify/under-pressure, a backstop for stalls no request
+ *   measures: GC, a blocking timer), too. Probes and metrics never are;
  * - rate limits (@fastify/rate-limit) per route and caller (`x-smart-caller`,
  *   else the client's IP), with limits read live from `protection.rateLimit.*`
  *   (so Atlas can change them), counted in Redis when the service has it;
  *   429 `SMART_SERVICE_RATE_LIMITED` with `Retry-After`;
  * - a JSON depth limit (`http.maxJsonDepth`): deeper bodies are refused
  *   (400 `SMART_SERVICE_BODY_TOO_DEEP`) before they are parsed.
+ *
+ * Shedding and rate limits share one `onRequest` hook, added to each route
+ * but the probes: with both off it costs a call and two boolean checks.
  */
 export const protection = fp(
   async function protection(app: FastifyInstance, options: ProtectionOptions) {
@@ -121,35 +138,29 @@ export const protection = fp(
       parseJson(request, body as string, done);
     });
 
-    if (shedding.enabled) {
-      const retryAfter = String(shedding.retryAfterSeconds);
-      // The samples taken while the service starts (loading, compiling) say
-      // "saturated": a fresh instance would shed its first requests.
-      let armedAt = Number.POSITIVE_INFINITY;
-      app.addHook('onReady', async () => {
-        armedAt = Date.now() + 2 * shedding.sampleIntervalMs;
+    const limiter = shedding.enabled ? new ConcurrencyLimit(shedding) : undefined;
+    app.decorate('concurrencyLimit', limiter);
+    app.decorateRequest(kQueueWait, -1);
+    const retryAfter = { 'retry-after': String(shedding.retryAfterSeconds) };
+    if (limiter) {
+      // Released when the request finishes or its client hangs up (the lifecycle's observers see both).
+      app.lifecycle.observers.push((request, _status, seconds) => {
+        const wait = (request as Tracked)[kQueueWait];
+        if (wait < 0) return;
+        (request as Tracked)[kQueueWait] = -1;
+        limiter.release(seconds * 1000 + wait);
       });
-      await app.register(underPressure, {
-        maxEventLoopDelay: shedding.maxEventLoopDelayMs,
-        maxEventLoopUtilization: shedding.maxEventLoopUtilization,
-        eventLoopUtilizationMode: 'interval',
-        sampleInterval: shedding.sampleIntervalMs,
-        retryAfter: shedding.retryAfterSeconds,
-        pressureHandler: async (request, _reply, type, value) => {
-          if (isProbe(request) || Date.now() < armedAt) return;
-          const reason = `${type} ${typeof value === 'number' ? Math.round(value * 100) / 100 : ''}`.trim();
-          throw new OverloadedError(reason, { headers: { 'retry-after': retryAfter } });
-        },
-      });
+      await registerStallGuard(app, shedding);
     }
 
+    // Registered for its store and key rules only (`global: false`): the guard
+    // below runs it while `protection.rateLimit.enabled`, a flag kept in step
+    // with the live config, so a disabled rate limit costs one check.
     await app.register(rateLimit, {
-      global: true,
-      hook: 'onRequest',
+      global: false,
       store: storeFor(app, options.redis) as never,
       // Rate-limit bookkeeping must not fail requests: on a store error, let them through.
       skipOnError: true,
-      allowList: (request) => !app.config.protection.rateLimit.enabled || isProbe(request),
       keyGenerator: (request) => {
         const caller = request.headers[CALLER_HEADER];
         return `${request.method} ${request.routeOptions.url ?? ''}|${typeof caller === 'string' && caller ? caller : request.ip}`;
@@ -158,6 +169,64 @@ export const protection = fp(
       timeWindow: (request) => limitFor(app, request).timeWindowMs,
       errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, context.after),
     });
+    const limitRate = app.rateLimit();
+    let rateLimited = app.config.protection.rateLimit.enabled;
+    app.smartConfig.on('change', () => {
+      rateLimited = app.config.protection.rateLimit.enabled;
+    });
+
+    const guard = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+      if (limiter) {
+        const wait = limiter.admit(performance.now());
+        if (wait < 0) {
+          done(overloaded(limiter, retryAfter));
+          return;
+        }
+        (request as Tracked)[kQueueWait] = wait;
+      }
+      if (rateLimited) limitRate.call(app, request, reply).then(() => done(), done);
+      else done();
+    };
+    app.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/health/') || route.url === '/metrics') return;
+      route.onRequest = [...(route.onRequest === undefined ? [] : [route.onRequest].flat()), guard];
+    });
   },
-  { name: 'smart-protection', dependencies: ['smart-dependencies', 'smart-problem-errors'] },
+  {
+    name: 'smart-protection',
+    dependencies: ['smart-dependencies', 'smart-problem-errors', 'smart-request-lifecycle'],
+  },
 );
+
+function overloaded(limiter: ConcurrencyLimit, headers: Record<string, string>): OverloadedError {
+  const reason =
+    limiter.inFlight >= limiter.limit
+      ? `${limiter.inFlight} requests in flight, limit ${limiter.limit}`
+      : `queued longer than ${Math.round(limiter.queueLimitMs * 10) / 10} ms`;
+  return new OverloadedError(reason, { headers });
+}
+
+// @fastify/under-pressure: sheds while the event loop's mean delay (or
+// utilisation) over a sample is over its limit, for stalls no request
+// measures. The samples taken while the service starts (loading,
+// compiling) say "saturated": a fresh instance would shed its first requests.
+async function registerStallGuard(app: FastifyInstance, shedding: ProtectionOptions['shedding']) {
+  const retryAfter = String(shedding.retryAfterSeconds);
+  let armedAt = Number.POSITIVE_INFINITY;
+  app.addHook('onReady', async () => {
+    armedAt = Date.now() + 2 * shedding.sampleIntervalMs;
+  });
+  await app.register(underPressure, {
+    maxEventLoopDelay: shedding.maxEventLoopDelayMs,
+    // 1 (the default) turns it off: a service at capacity is near 1, and the limit handles that.
+    maxEventLoopUtilization: shedding.maxEventLoopUtilization < 1 ? shedding.maxEventLoopUtilization : 0,
+    eventLoopUtilizationMode: 'interval',
+    sampleInterval: shedding.sampleIntervalMs,
+    retryAfter: shedding.retryAfterSeconds,
+    pressureHandler: async (request, _reply, type, value) => {
+      if (isProbe(request) || Date.now() < armedAt) return;
+      const reason = `${type} ${typeof value === 'number' ? Math.round(value * 100) / 100 : ''}`.trim();
+      throw new OverloadedError(reason, { headers: { 'retry-after': retryAfter } });
+    },
+  });
+}

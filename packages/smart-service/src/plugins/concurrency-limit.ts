@@ -1,0 +1,181 @@
+import { performance } from 'node:perf_hooks';
+
+/** How the adaptive limits behave (`protection.shedding.*`). */
+export interface ConcurrencyLimitOptions {
+  /** The limit of requests in flight at start. */
+  readonly initialLimit: number;
+  readonly minLimit: number;
+  readonly maxLimit: number;
+  /** Mean latency up to `latencyTolerance` × the unloaded latency is normal; above it the limits shrink. */
+  readonly latencyTolerance: number;
+  /** The queue-wait limit never goes below this (ms). */
+  readonly minQueueDelayMs: number;
+  /** The queue-wait limit while latency is normal, and at start (ms): bursts up to it are served. */
+  readonly maxQueueDelayMs: number;
+  /** How often the limits are recomputed from the latencies seen since (ms). */
+  readonly windowMs: number;
+}
+
+/** A window needs this many samples before it moves the limits (one slow request is not a trend). */
+const MIN_SAMPLES = 5;
+/** Smoothing of each new limit (Gradient2's default): a window moves the limit a fifth of the way. */
+const SMOOTHING = 0.2;
+/** The gradient's floor: a window can at most halve what it aims at. */
+const MIN_GRADIENT = 0.5;
+/**
+ * How fast the unloaded latency follows a window's fastest request upwards:
+ * slowly, so a service that really became slower (a new release, a slower
+ * database) is relearnt within tens of seconds, and a load that grows no
+ * faster than that cannot pass for "unloaded".
+ */
+const RISE = 0.02;
+
+/**
+ * Adaptive overload limits, in the manner of Netflix's concurrency-limits
+ * (Gradient2) and Envoy's adaptive concurrency filter. No well-kept npm
+ * package does this (the adaptive limiters found are Netflix's Java, Envoy's
+ * C++, Rust's tower-acc, and Go, .NET and Elixir ones; npm's are fixed
+ * limits), so it is written here.
+ *
+ * It learns the unloaded latency (the fastest request of each window, kept
+ * as a slowly rising minimum) and compares each window's mean latency with
+ * it, times `latencyTolerance`:
+ * - the limit of requests in flight grows by √limit a window while the
+ *   latency is within that and at least half of the limit is used, and
+ *   shrinks by their ratio when latency rises (Gradient2's rule);
+ * - a Node service has a second queue that limit cannot see: a CPU-bound
+ *   handler runs to completion, so requests wait in the event loop (in
+ *   socket buffers), never in flight together. Each request's wait there is
+ *   estimated (the time the loop spent on the requests before it in the same
+ *   loop iteration) and added to its latency, and a request that waited over
+ *   the queue-wait limit is shed, as Facebook's servers drop requests by
+ *   their queueing delay (CoDel). That limit starts at `maxQueueDelayMs`
+ *   (bursts are served), shrinks by the same ratio when latency rises, down
+ *   to `minQueueDelayMs`, and grows back by one unloaded latency a window.
+ * So under overload the accepted requests' mean latency stays near
+ * `latencyTolerance` × unloaded, and the excess is answered at once.
+ *
+ * The hot path, `admit()` and `release()`, is counters, a clock read each and
+ * no allocation (one `setImmediate` per busy loop iteration, not per request).
+ *
+ * @example
+ * const limits = new ConcurrencyLimit({ initialLimit: 20, minLimit: 5, maxLimit: 1000,
+ *   latencyTolerance: 2, minQueueDelayMs: 2, maxQueueDelayMs: 100, windowMs: 100 });
+ * const wait = limits.admit(performance.now());
+ * if (wait < 0) return shed();
+ * // ... when the request finishes:
+ * limits.release(elapsedMs + wait);
+ */
+export class ConcurrencyLimit {
+  readonly #options: ConcurrencyLimitOptions;
+  #limit: number;
+  #cap: number;
+  #inFlight = 0;
+  #minRtt = Number.POSITIVE_INFINITY;
+  #queueLimit: number;
+  #shed = 0;
+  // The window: when it started, its samples' sum, count and least, the most in flight.
+  #windowStart = performance.now();
+  #sum = 0;
+  #count = 0;
+  #fastest = Number.POSITIVE_INFINITY;
+  #peak = 0;
+  // The event loop's queue: when its current iteration's first request came, and whether one has.
+  #iterationStart = 0;
+  #inIteration = false;
+  readonly #endIteration = () => {
+    this.#inIteration = false;
+  };
+
+  constructor(options: ConcurrencyLimitOptions) {
+    this.#options = options;
+    this.#limit = Math.min(options.maxLimit, Math.max(options.minLimit, options.initialLimit));
+    this.#cap = Math.floor(this.#limit);
+    this.#queueLimit = options.maxQueueDelayMs;
+  }
+
+  /** The current limit of requests in flight. */
+  get limit(): number {
+    return this.#cap;
+  }
+
+  /** Requests admitted and not yet released. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Requests shed since it started. */
+  get shed(): number {
+    return this.#shed;
+  }
+
+  /** The unloaded latency learnt so far (ms), `Infinity` before the first window. */
+  get minRttMs(): number {
+    return this.#minRtt;
+  }
+
+  /** The longest wait in the event loop's queue with which a request is still admitted (ms). */
+  get queueLimitMs(): number {
+    return this.#queueLimit;
+  }
+
+  /**
+   * Admits a request (`now` from `performance.now()`): returns how long it
+   * waited in the event loop's queue (ms), or -1 when it is to be shed
+   * (the limit is reached or it waited too long).
+   */
+  admit(now: number): number {
+    const wait = this.#queueWait(now);
+    if (this.#inFlight >= this.#cap || wait > this.#queueLimit) {
+      this.#shed++;
+      return -1;
+    }
+    if (++this.#inFlight > this.#peak) this.#peak = this.#inFlight;
+    return wait;
+  }
+
+  /** Releases an admitted request that took `latencyMs`, its queue wait included. */
+  release(latencyMs: number): void {
+    this.#inFlight--;
+    this.#sum += latencyMs;
+    this.#count++;
+    if (latencyMs < this.#fastest) this.#fastest = latencyMs;
+    const now = performance.now();
+    if (now - this.#windowStart >= this.#options.windowMs && this.#count >= MIN_SAMPLES) this.#update(now);
+  }
+
+  // How long the loop has been busy with this iteration's requests before
+  // this one: the first of an iteration waited ~0 (the loop was free to read
+  // it), the next ones waited for those before them. A check-phase callback
+  // (setImmediate) marks the iteration's end.
+  #queueWait(now: number): number {
+    if (this.#inIteration) return now - this.#iterationStart;
+    this.#inIteration = true;
+    this.#iterationStart = now;
+    setImmediate(this.#endIteration);
+    return 0;
+  }
+
+  #update(now: number): void {
+    const { latencyTolerance, minLimit, maxLimit, minQueueDelayMs, maxQueueDelayMs } = this.#options;
+    if (this.#fastest < this.#minRtt) this.#minRtt = this.#fastest;
+    else this.#minRtt += (this.#fastest - this.#minRtt) * RISE;
+    const latency = this.#sum / this.#count;
+    const gradient = Math.max(MIN_GRADIENT, Math.min(1, (latencyTolerance * this.#minRtt) / latency));
+    // Gradient2: limit × gradient + √limit, smoothed; not grown while less
+    // than half of it is used (the service, not the limit, sets the latency then).
+    let target = this.#limit * gradient + Math.sqrt(this.#limit);
+    if (this.#peak * 2 < this.#cap && target > this.#limit) target = this.#limit;
+    this.#limit = Math.min(maxLimit, Math.max(minLimit, this.#limit + (target - this.#limit) * SMOOTHING));
+    this.#cap = Math.floor(this.#limit);
+    this.#queueLimit =
+      gradient < 1
+        ? Math.max(minQueueDelayMs, this.#queueLimit * gradient)
+        : Math.min(maxQueueDelayMs, this.#queueLimit + this.#minRtt);
+    this.#windowStart = now;
+    this.#sum = 0;
+    this.#count = 0;
+    this.#fastest = Number.POSITIVE_INFINITY;
+    this.#peak = this.#inFlight;
+  }
+}
