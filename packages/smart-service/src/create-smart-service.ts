@@ -29,7 +29,7 @@ import {
 import { bugsnag } from './plugins/bugsnag.ts';
 import { client } from './plugins/client.ts';
 import { configHealth } from './plugins/config-health.ts';
-import { type DbOptions, db } from './plugins/db.ts';
+import type { DbOptions } from './plugins/db.ts';
 import { dependencies } from './plugins/dependencies.ts';
 import { faults } from './plugins/faults.ts';
 import { gracefulShutdown } from './plugins/graceful-shutdown.ts';
@@ -38,7 +38,7 @@ import { metrics } from './plugins/metrics.ts';
 import { openapi } from './plugins/openapi.ts';
 import { frameworkErrors, problemErrors } from './plugins/problem-errors.ts';
 import { protection } from './plugins/protection.ts';
-import { type RedisOptions, redis } from './plugins/redis.ts';
+import type { RedisOptions } from './plugins/redis.ts';
 import { requestIdFor } from './plugins/request-context.ts';
 import { requestLifecycle } from './plugins/request-lifecycle.ts';
 import { tracing } from './plugins/tracing.ts';
@@ -171,7 +171,7 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   const version = options.version ?? '0.0.0';
   const root = options.root ?? process.cwd();
   const atlas = atlasSettings(options.env ?? process.env, root);
-  const atlasClient = atlas ? atlasClientFor(atlas) : undefined;
+  const atlasClient = atlas ? await atlasClientFor(atlas) : undefined;
   // Until the logger exists, warnings from the Atlas source wait here.
   let warn: (message: string, detail: Record<string, unknown>) => void;
   const early: [string, Record<string, unknown>][] = [];
@@ -330,9 +330,11 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
     });
   await app.register(faults, { realm });
   await app.register(client, { env: parts.env, atlasClient });
-  if (redisSettings) await app.register(redis, redisSettings);
+  // Redis and the database are imported only when used (ioredis, Kysely, pg,
+  // PGlite): a service without them does not load them at start.
+  if (redisSettings) await app.register((await import('./plugins/redis.ts')).redis, redisSettings);
   else app.decorate('redis', { getter: disabled('redis') });
-  if (dbSettings) await app.register(db, dbSettings);
+  if (dbSettings) await app.register((await import('./plugins/db.ts')).db, dbSettings);
   else {
     app.decorate('db', { getter: disabled('db') });
     app.decorate('migrate', disabled('db'));

@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
-import { type AtlasClient, createAtlasClient } from 'atlas-client';
+import type { AtlasClient } from 'atlas-client';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type ConfigDefinition, configJsonSchema, type Env } from 'smart-config';
@@ -51,8 +51,9 @@ export function configSchemaOf(definition: ConfigDefinition): Record<string, unk
   }
 }
 
-/** A client for these settings. */
-export function atlasClientFor(settings: AtlasSettings): AtlasClient {
+/** A client for these settings (atlas-client is imported only here: a service without Atlas does not load it). */
+export async function atlasClientFor(settings: AtlasSettings): Promise<AtlasClient> {
+  const { createAtlasClient } = await import('atlas-client');
   return createAtlasClient({ url: settings.url, token: settings.token, cacheDir: settings.cacheDir });
 }
 

@@ -1,4 +1,4 @@
-import Bugsnag, { type Client, type Event } from '@bugsnag/js';
+import type { Client, Event } from '@bugsnag/js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { pathOf } from './request-context.ts';
@@ -50,6 +50,8 @@ export const bugsnag = fp(
               sessions: options.sessionsEndpoint ?? 'https://sessions.bugsnag.com',
             }
           : undefined;
+      // Imported only with an API key: a service that reports nothing does not load Bugsnag.
+      const { default: Bugsnag } = await import('@bugsnag/js');
       // createClient, not start(): several apps in one process must not share a global client.
       // (`.default` is how the CommonJS export type-checks under NodeNext; it is the same object.)
       client = Bugsnag.default.createClient({
