@@ -14,6 +14,7 @@
 //
 //   BENCH_INSTANCES (1000)  BENCH_SERVICES (50)  BENCH_WATCHERS (200)  BENCH_CHANGES (20)
 //   BENCH_HEARTBEAT_SECONDS (5)  BENCH_HEARTBEAT_CONCURRENCY (64)
+//   BENCH_ATLAS_PROFILE=<dir>: Atlas runs with `node --cpu-prof` and writes its profile there when it stops
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -97,10 +98,14 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-async function startAtlas(storeEnv: Record<string, string>): Promise<{ base: string; pid: number; stop: () => void }> {
+async function startAtlas(
+  storeEnv: Record<string, string>,
+): Promise<{ base: string; pid: number; stop: () => Promise<void> }> {
   const pin = availableParallelism() >= 2;
   const server = fileURLToPath(new URL('./servers/atlas.ts', import.meta.url));
-  const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, server] : [server], {
+  const profile = process.env.BENCH_ATLAS_PROFILE;
+  const args = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), server];
+  const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, ...args] : args, {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       PATH: process.env.PATH,
@@ -115,8 +120,13 @@ async function startAtlas(storeEnv: Record<string, string>): Promise<{ base: str
       ...storeEnv,
     },
   });
-  const stop = () => {
-    child.kill('SIGKILL');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // Profiled: closing the IPC channel makes Atlas exit (servers/report.ts), writing its profile.
+    if (profile && child.connected) child.disconnect();
+    else child.kill('SIGKILL');
+    await exited;
   };
   cleanups.push(stop);
   const port = await new Promise<number>((resolve, reject) => {
@@ -209,7 +219,14 @@ async function fleet(store: string, base: string, pid: number): Promise<Figures>
     });
     changedAt = performance.now();
     await writer.setConfig('fleet', REALM, 'value', change);
+    const written = performance.now() - changedAt;
     await all;
+    if (process.env.BENCH_VERBOSE) {
+      const last = latencies.slice(-WATCHERS);
+      console.log(
+        `change ${change}: write ${written.toFixed(1)} ms, watchers ${Math.min(...last).toFixed(1)}-${Math.max(...last).toFixed(1)} ms`,
+      );
+    }
     await sleep(150); // let every watch re-arm (the poll floor is 100 ms)
   }
 
@@ -255,7 +272,7 @@ try {
         `${INSTANCES} instances in ${SERVICES} services (TTL ${TTL_SECONDS} s), ${WATCHERS} config + ${WATCHERS} instance watchers`,
     );
     results.push(await fleet(store, atlas.base, atlas.pid));
-    atlas.stop();
+    await atlas.stop();
   }
 } finally {
   await cleanup();

@@ -40,17 +40,50 @@ const LOOPBACK: Rule = {
 const matches = (rule: Rule, host: string) =>
   isIP(host) !== 0 ? rule.addresses.check(host, isIP(host) === 6 ? 'ipv6' : 'ipv4') : rule.names?.test(host) === true;
 
-/** A realm's allow list: CIDRs (`10.0.0.0/8`), exact names, and `*.suffix` wildcards. */
-function allowedBy(list: readonly string[], host: string): boolean {
-  const ip = isIP(host);
-  for (const entry of list) {
-    if (entry.includes('/')) {
-      if (ip !== 0 && blockListOf([entry]).check(host, ip === 6 ? 'ipv6' : 'ipv4')) return true;
-    } else if (entry.startsWith('*.')) {
-      if (host.toLowerCase().endsWith(entry.slice(1).toLowerCase())) return true;
-    } else if (entry.toLowerCase() === host.toLowerCase()) return true;
+// What the fixed rules say of a host, remembered: every heartbeat is checked, and a fleet has a bounded set of hosts.
+const verdicts = new Map<string, { readonly refused: Rule | undefined; readonly loopback: boolean }>();
+
+function fixedVerdict(host: string) {
+  let verdict = verdicts.get(host);
+  if (!verdict) {
+    verdict = { refused: ALWAYS.find((rule) => matches(rule, host)), loopback: matches(LOOPBACK, host) };
+    if (verdicts.size >= 10_000) verdicts.clear();
+    verdicts.set(host, verdict);
   }
-  return false;
+  return verdict;
+}
+
+/** A realm's allow list, compiled: CIDRs (`10.0.0.0/8`) into one BlockList, exact names, `*.suffix` wildcards. */
+interface AllowList {
+  readonly addresses: BlockList;
+  readonly names: ReadonlySet<string>;
+  readonly suffixes: readonly string[];
+}
+
+// Compiled once per list: the config keeps a list's identity until it changes.
+const compiled = new WeakMap<readonly string[], AllowList>();
+
+function compile(list: readonly string[]): AllowList {
+  let allow = compiled.get(list);
+  if (!allow) {
+    allow = {
+      addresses: blockListOf(list.filter((entry) => entry.includes('/'))),
+      names: new Set(list.filter((e) => !e.includes('/') && !e.startsWith('*.')).map((e) => e.toLowerCase())),
+      suffixes: list.filter((e) => e.startsWith('*.')).map((e) => e.slice(1).toLowerCase()),
+    };
+    compiled.set(list, allow);
+  }
+  return allow;
+}
+
+function allowedBy(list: readonly string[], host: string): boolean {
+  const allow = compile(list);
+  const ip = isIP(host);
+  if (ip !== 0) {
+    if (allow.addresses.check(host, ip === 6 ? 'ipv6' : 'ipv4')) return true;
+  }
+  const name = host.toLowerCase();
+  return allow.names.has(name) || allow.suffixes.some((suffix) => name.endsWith(suffix));
 }
 
 /**
@@ -66,9 +99,10 @@ function allowedBy(list: readonly string[], host: string): boolean {
  * checkInstanceHost('169.254.169.254', 'production', undefined); // throws SMART_ATLAS_HOST_NOT_ALLOWED (link-local)
  */
 export function checkInstanceHost(host: string, realm: string, allowList: readonly string[] | undefined): void {
-  for (const rule of ALWAYS) if (matches(rule, host)) throw hostNotAllowed(host, rule.name, rule.why);
+  const { refused, loopback } = fixedVerdict(host);
+  if (refused) throw hostNotAllowed(host, refused.name, refused.why);
   const listed = allowList !== undefined && allowedBy(allowList, host);
-  if (matches(LOOPBACK, host)) {
+  if (loopback) {
     if (realm === 'local' || listed) return;
     throw hostNotAllowed(host, LOOPBACK.name, LOOPBACK.why);
   }

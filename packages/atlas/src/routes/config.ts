@@ -69,12 +69,21 @@ export async function configRoutes(
     async (request, reply) => {
       const { service, realm } = request.params as Scope;
       checkRealm(request.principal, realm);
-      return blockingRead(context, request, reply, watched(service, realm), async () => {
-        const entries = await effective(request, service, realm);
-        const values: Record<string, unknown> = {};
-        for (const entry of entries) if ('value' in entry) values[entry.key] = entry.value;
-        return { service, realm, values, entries };
-      });
+      // Shared by the watchers one write wakes, as long as they may see the same secrets.
+      const share = `config:${service}/${realm}:${seesSecretsOf(request.principal, service)}`;
+      return blockingRead(
+        context,
+        request,
+        reply,
+        watched(service, realm),
+        async () => {
+          const entries = await effective(request, service, realm);
+          const values: Record<string, unknown> = {};
+          for (const entry of entries) if ('value' in entry) values[entry.key] = entry.value;
+          return { service, realm, values, entries };
+        },
+        share,
+      );
     },
   );
 

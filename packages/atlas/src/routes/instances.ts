@@ -159,8 +159,13 @@ export async function instanceRoutes(app: FastifyInstance, context: RouteContext
       const { service } = request.params as { service: string };
       const { realm } = request.query as { realm: string };
       checkRealm(request.principal, realm);
-      return blockingRead(context, request, reply, [topics.instances(realm, service)], async () =>
-        (await store.instances.list(service, realm)).map(instanceView),
+      return blockingRead(
+        context,
+        request,
+        reply,
+        [topics.instances(realm, service)],
+        async () => (await store.instances.list(service, realm)).map(instanceView),
+        `instances:${realm}/${service}`,
       );
     },
   );
@@ -168,6 +173,13 @@ export async function instanceRoutes(app: FastifyInstance, context: RouteContext
   app.get('/v1/services', { schema: { querystring: realmQuery } }, async (request, reply) => {
     const { realm } = request.query as { realm: string };
     checkRealm(request.principal, realm);
-    return blockingRead(context, request, reply, [topics.catalog(realm)], () => store.instances.catalog(realm));
+    return blockingRead(
+      context,
+      request,
+      reply,
+      [topics.catalog(realm)],
+      () => store.instances.catalog(realm),
+      `catalog:${realm}`,
+    );
   });
 }

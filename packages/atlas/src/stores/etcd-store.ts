@@ -14,6 +14,7 @@ import type {
   TokenRecord,
   TokenStore,
 } from '../store.ts';
+import { Batcher } from './batcher.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 
 /** Options of the etcd store. */
@@ -209,14 +210,37 @@ class EtcdInstances implements InstanceStore {
     return kv ? json(kv) : undefined;
   }
 
-  async renew(next: InstanceRecord): Promise<InstanceRecord | undefined> {
-    // A serializable read is enough: a stale answer at worst sends the heartbeat down the registration path.
-    const kv = await this.#kv.get(keys.instance(next.service, next.id), true);
-    if (!kv || kv.lease === '0') return undefined;
-    const stored = json(kv) as InstanceRecord;
-    if (!sameShape(stored, next)) return undefined;
-    if (!(await this.#leases.keepAlive(kv.lease))) return undefined;
-    return { ...next, registeredAt: stored.registeredAt, disabled: stored.disabled };
+  // Heartbeats arriving together read their keys in one transaction (see `#renewAll`).
+  readonly #renewals = new Batcher<InstanceRecord, InstanceRecord | undefined>(
+    (beats) => this.#renewAll(beats),
+    (next) => `${next.service}/${next.id}`,
+    128, // etcd's default --max-txn-ops
+  );
+
+  renew(next: InstanceRecord): Promise<InstanceRecord | undefined> {
+    return this.#renewals.add(next);
+  }
+
+  // One read-only transaction of serializable ranges for the batch (a stale
+  // answer at worst sends a heartbeat down the registration path), then a
+  // keep-alive per unchanged instance on the shared stream.
+  async #renewAll(beats: readonly InstanceRecord[]): Promise<(InstanceRecord | undefined)[]> {
+    const res = await this.#kv.txn(
+      beats.map((next) => ({
+        request_range: { key: this.#kv.key(keys.instance(next.service, next.id)), serializable: true },
+      })),
+    );
+    return Promise.all(
+      beats.map(async (next, i) => {
+        const kv = res.responses[i]?.response_range?.kvs[0];
+        if (!kv || kv.lease === '0') return undefined;
+        const stored = json(kv) as InstanceRecord;
+        if (!sameShape(stored, next)) return undefined;
+        // A keep-alive that failed (its stream broke twice) sends this one heartbeat down the registration path.
+        const alive = await this.#leases.keepAlive(kv.lease).catch(() => false);
+        return alive ? { ...next, registeredAt: stored.registeredAt, disabled: stored.disabled } : undefined;
+      }),
+    );
   }
 
   async put(instance: InstanceRecord, changed: readonly string[]): Promise<void> {

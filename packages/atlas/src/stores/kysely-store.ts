@@ -13,6 +13,7 @@ import type {
   TokenRecord,
   TokenStore,
 } from '../store.ts';
+import { Batcher } from './batcher.ts';
 
 interface Tables {
   atlas_topics: { topic: string; idx: string | number };
@@ -122,17 +123,22 @@ class KyselyFeed implements ChangeFeed {
     this.#notify = notify;
   }
 
-  /** Moves `changed` inside `trx`: call `emit` after the transaction commits. */
+  /**
+   * Moves `changed` inside `trx` in one statement (the next index from the
+   * sequence, every topic set to it, and on Postgres the NOTIFY): call
+   * `emit` after the transaction commits.
+   */
   async bump(trx: Trx, changed: readonly string[]): Promise<void> {
     const unique = [...new Set(changed)];
     if (unique.length === 0) return;
-    const { idx } = await trx.insertInto('atlas_index').defaultValues().returning('idx').executeTakeFirstOrThrow();
-    await trx
-      .insertInto('atlas_topics')
-      .values(unique.map((topic) => ({ topic, idx })))
-      .onConflict((oc) => oc.column('topic').doUpdateSet({ idx }))
-      .execute();
-    if (this.#notify) await sql`select pg_notify(${CHANNEL}, ${unique.join('\n')})`.execute(trx);
+    const notify = this.#notify ? sql`pg_notify(${CHANNEL}, ${unique.join('\n')})` : sql`1`;
+    await sql`
+      with next as materialized (select nextval(pg_get_serial_sequence('atlas_index', 'idx')) as idx),
+      moved as (
+        insert into atlas_topics (topic, idx) select topic, next.idx from unnest(${unique}::text[]) as topic, next
+        on conflict (topic) do update set idx = excluded.idx
+      )
+      select ${notify}`.execute(trx);
   }
 
   emit(changed: readonly string[]): void {
@@ -189,24 +195,51 @@ class KyselyInstances implements InstanceStore {
     return row ? toInstance(row) : undefined;
   }
 
-  // One statement: the comparison and the new expiry in the same UPDATE.
-  async renew(next: InstanceRecord, now: number): Promise<InstanceRecord | undefined> {
-    const row = await this.#db
-      .updateTable('atlas_instances')
-      .set({ expires_at: next.expiresAt })
-      .where('service', '=', next.service)
-      .where('id', '=', next.id)
-      .where('realm', '=', next.realm)
-      .where('host', '=', next.host)
-      .where('port', '=', next.port)
-      .where('version', '=', next.version)
-      .where('ttl_ms', '=', next.ttlMs)
-      .where('metadata', '=', sql<Record<string, unknown>>`${JSON.stringify(next.metadata)}::jsonb`)
-      .where('expires_at', '>', now)
-      .returning(['registered_at', 'disabled'])
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return { ...next, registeredAt: Number(row.registered_at), disabled: row.disabled };
+  // Heartbeats arriving together share one UPDATE (see `#renewAll`).
+  readonly #renewals = new Batcher<{ next: InstanceRecord; now: number }, InstanceRecord | undefined>(
+    (beats) => this.#renewAll(beats),
+    ({ next }) => `${next.service}/${next.id}`,
+  );
+
+  renew(next: InstanceRecord, now: number): Promise<InstanceRecord | undefined> {
+    return this.#renewals.add({ next, now });
+  }
+
+  // One statement for a batch of heartbeats: each row's comparison and new
+  // expiry in the same UPDATE, joined to the batch through unnest() (whose
+  // row count the planner knows, so it looks each row up by primary key).
+  // Rows go in key order, the order they are locked in: two Atlas processes'
+  // batches cannot deadlock on the ones they share, and a deadlock anyway
+  // (another writer) is retried.
+  async #renewAll(beats: readonly { next: InstanceRecord; now: number }[]): Promise<(InstanceRecord | undefined)[]> {
+    const key = (i: InstanceRecord) => `${i.service}/${i.id}`;
+    const sorted = [...beats].sort((a, b) => (key(a.next) < key(b.next) ? -1 : 1));
+    const column = <T>(pick: (beat: { next: InstanceRecord; now: number }) => T) => sorted.map(pick);
+    const query = sql<{ service: string; id: string; registered_at: string | number; disabled: boolean }>`
+      update atlas_instances as i set expires_at = b.expires_at
+      from unnest(
+        ${column((b) => b.next.service)}::text[], ${column((b) => b.next.id)}::text[],
+        ${column((b) => b.next.realm)}::text[], ${column((b) => b.next.host)}::text[],
+        ${column((b) => b.next.port)}::int[], ${column((b) => b.next.version)}::text[],
+        ${column((b) => b.next.ttlMs)}::bigint[], ${column((b) => JSON.stringify(b.next.metadata))}::jsonb[],
+        ${column((b) => b.next.expiresAt)}::bigint[], ${column((b) => b.now)}::bigint[]
+      ) as b(service, id, realm, host, port, version, ttl_ms, metadata, expires_at, now)
+      where i.service = b.service and i.id = b.id and i.realm = b.realm and i.host = b.host
+        and i.port = b.port and i.version = b.version and i.ttl_ms = b.ttl_ms
+        and i.metadata = b.metadata and i.expires_at > b.now
+      returning i.service, i.id, i.registered_at, i.disabled`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { rows } = await query.execute(this.#db);
+        const renewed = new Map(rows.map((row) => [`${row.service}/${row.id}`, row]));
+        return beats.map(({ next }) => {
+          const row = renewed.get(key(next));
+          return row ? { ...next, registeredAt: Number(row.registered_at), disabled: row.disabled } : undefined;
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code !== '40P01' || attempt >= 3) throw err;
+      }
+    }
   }
 
   async put(instance: InstanceRecord, changed: readonly string[]): Promise<void> {
