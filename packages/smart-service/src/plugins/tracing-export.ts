@@ -1,13 +1,16 @@
 import { type Attributes, createNoopMeter, type Meter, type MeterProvider } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   BatchSpanProcessor,
   type BufferConfig,
   ConsoleSpanExporter,
+  type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
+import { decodeAnswer, encodeSpans } from './tracing-otlp-proto.ts';
 import { otlpTracesUrl, type TracingConfig, type TracingExporter } from './tracing-settings.ts';
 
 /** Told how many spans were exported, and how many were dropped and why. */
@@ -22,7 +25,24 @@ export function createExporter(kind: Exclude<TracingExporter, 'none'>, config: T
   if (kind === 'zipkin') return new ZipkinExporter({ url: config.zipkinEndpoint });
   if (kind === 'console') return new ConsoleSpanExporter();
   const options = { url: otlpTracesUrl(config), timeoutMillis: config.exportTimeoutMs };
-  return config.protocol === 'http/json' ? new OtlpJsonExporter(options) : new OtlpProtoExporter(options);
+  return config.protocol === 'http/json' ? new OtlpJsonExporter(options) : otlpProtoExporter(options);
+}
+
+/**
+ * The SDK's OTLP/protobuf HTTP exporter (its options, OTEL_EXPORTER_OTLP_*
+ * headers and compression, retries, timeout and bounded concurrency), as
+ * `@opentelemetry/exporter-trace-otlp-proto` builds it, with our span
+ * encoder (tracing-otlp-proto.ts) in place of the SDK's serializer.
+ */
+function otlpProtoExporter(options: { url: string; timeoutMillis: number }): SpanExporter {
+  const delegate = createOtlpHttpExportDelegate(
+    convertLegacyHttpOptions(options, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
+    { serializeRequest: encodeSpans, deserializeResponse: decodeAnswer },
+    'otlp_http_span_exporter',
+    { name: 'span', countItems: (spans: ReadableSpan[]) => spans.length },
+    undefined,
+  );
+  return new OTLPExporterBase(delegate);
 }
 
 // The SDK's batch processor reports what became of each span through its
