@@ -1,13 +1,21 @@
+import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineConfig, secret } from '../src/index.ts';
+import { createLogger, isServiceLogger, writeAccessLine } from '../src/logger.ts';
 import { build, SECRETS } from './helper.ts';
 
 describe('logging', () => {
   it('writes JSON lines with service, realm and version, and one access line per request', async () => {
     const app = await build({ name: 'logger-test', version: '9.9.9', realm: 'testing' });
-    app.get('/users/:id', async () => ({ ok: true }));
+    // The request's logger is the service's: its access line is written from the template.
+    let templated = false;
+    app.get('/users/:id', async (request) => {
+      templated = isServiceLogger(request.log as Logger);
+      return { ok: true };
+    });
     await app.inject({ url: '/users/42?token=abc', headers: { 'x-request-id': 'log-1' } });
+    expect(templated).toBe(true);
 
     for (const line of app.logs) {
       expect(line).toMatchObject({ service: 'logger-test', realm: 'testing', version: '9.9.9' });
@@ -25,6 +33,33 @@ describe('logging', () => {
     });
     expect(access[0]?.durationMs).toBeTypeOf('number');
     expect(JSON.stringify(app.logs)).not.toContain('token=abc');
+  });
+
+  it('writes the access line exactly as pino writes the same fields, odd paths included', async () => {
+    const chunks: string[] = [];
+    const destination = { write: (chunk: string) => void chunks.push(chunk) };
+    const logger = createLogger({ service: 's', version: '1', realm: 'r', level: 'info', pretty: false, destination });
+    const log = logger.child({ requestId: 'id-1' });
+    const line = {
+      method: 'GET',
+      route: '/a/:b',
+      path: '/a/"\\\u0001é',
+      status: 201,
+      durationMs: 1.25,
+      aborted: false,
+    };
+    writeAccessLine(log, line);
+    writeAccessLine(log, { ...line, route: undefined, aborted: true });
+    const { aborted: _, ...fields } = line;
+    log.info(fields, 'request completed');
+    log.info({ ...fields, route: null, aborted: true }, 'request aborted by the client');
+    const [template, templateAborted, pinoLine, pinoAborted] = chunks.map((chunk) => chunk.replace(/"time":\d+/, ''));
+    expect(template).toBe(pinoLine);
+    expect(templateAborted).toBe(pinoAborted);
+    expect(JSON.parse(chunks[0] as string)).toMatchObject({ path: line.path, requestId: 'id-1', status: 201 });
+    logger.level = 'warn';
+    writeAccessLine(logger.child({ requestId: 'id-2' }), line);
+    expect(chunks).toHaveLength(4);
   });
 
   it('keeps health and metrics probes out of the access log', async () => {

@@ -123,6 +123,16 @@ describe('graceful shutdown', () => {
     );
   });
 
+  it('logs an uncaught exception, shuts down and exits 1', async () => {
+    const service = await startService({ SMART_SHUTDOWN__DRAIN_DELAY_MS: '0' });
+    await request(`${service.base}/crash`).then((res) => res.body.dump());
+    const exit = await service.exited;
+    expect(exit.code).toBe(1);
+    const messages = service.lines.map((line) => line.msg);
+    expect(messages).toContain('fatal error: shutting down');
+    expect(messages).toContain('shutdown complete');
+  });
+
   it('exits 1 when the shutdown itself takes longer than its timeout (a step that hangs)', async () => {
     const service = await startService({
       SMART_SHUTDOWN__DRAIN_DELAY_MS: '0',

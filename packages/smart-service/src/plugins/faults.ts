@@ -147,15 +147,13 @@ export const faults = fp(
       const route = request.routeOptions.url;
       return firing(rules, (rule) => rule.upstream === undefined && (rule.route === '*' || rule.route === route));
     };
-    app.addHook('onRequest', async (request, reply) => {
-      const rule = routeRule(request);
-      if (!rule) return;
+    const inject = async (request: FastifyRequest, rule: FaultRule): Promise<boolean> => {
       const fault = faultOf('route', request.routeOptions.url ?? request.url, rule);
       mark(request.log, fault);
       if (rule.latencyMs) await sleep(rule.latencyMs);
       if (rule.reset) {
         request.raw.socket.destroy();
-        return reply;
+        return true;
       }
       if (rule.abortStatus) {
         throw new SmartServiceError(
@@ -168,6 +166,18 @@ export const faults = fp(
           },
         );
       }
+      return false;
+    };
+    // A synchronous hook: with no rule firing (every request, nearly always)
+    // it costs a config read, not a promise.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const rule = routeRule(request);
+      if (!rule) {
+        done();
+        return;
+      }
+      // A reset connection gets no answer (and no `done`): the request ends as aborted.
+      inject(request, rule).then((reset) => (reset ? undefined : done()), done);
     });
 
     const faultLayer: Layer = function faults(next) {

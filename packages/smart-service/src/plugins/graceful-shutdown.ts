@@ -60,7 +60,6 @@ export const gracefulShutdown = fp(
   async function gracefulShutdown(app: FastifyInstance, options: GracefulShutdownOptions) {
     const steps: { name: string; step: ShutdownStep }[] = [];
     let shuttingDown = false;
-    let closing = false;
     let deadline: number | undefined;
     let running: Promise<void> | undefined;
     let uninstallSignals: (() => void) | undefined;
@@ -98,16 +97,12 @@ export const gracefulShutdown = fp(
       return address;
     });
 
-    // After Fastify began closing, Fastify would answer with a bare JSON 503 of its own.
-    app.addHook('onRequest', (_request, _reply, done) => {
-      done(closing ? new ShuttingDownError() : undefined);
-    });
-
     // Fastify closes its server after every other `onClose` hook: without this
     // wait the db, Redis and config watches would close under requests still in flight.
     app.addHook('preClose', async () => {
       begin();
-      closing = true;
+      // After Fastify began closing, Fastify would answer with a bare JSON 503 of its own.
+      app.lifecycle.refuse = () => new ShuttingDownError();
       app.server.closeIdleConnections?.();
       const { inFlight } = app.lifecycle;
       if (inFlight.size === 0) return;

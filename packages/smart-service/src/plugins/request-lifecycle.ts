@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
 import { DEADLINE_HEADER, REQUEST_ID_HEADER } from 'smart-protocol';
 import { runInRequest } from '../context.ts';
 import { DeadlinePassedError } from '../errors.ts';
+import { writeAccessLine } from '../logger.ts';
 import { pathOf } from './request-context.ts';
 
 /** Told of every finished (or client-aborted, status 499) request. */
@@ -16,6 +18,8 @@ export interface Lifecycle {
   whenIdle(): Promise<void>;
   /** Runs the rest of each request (after `onRequest`): tracing enters the request's span here. */
   around: ((request: FastifyRequest, next: () => void) => void) | undefined;
+  /** Set once the server is closing (graceful-shutdown): each new request fails with the error it makes. */
+  refuse: (() => Error) | undefined;
 }
 
 declare module 'fastify' {
@@ -44,6 +48,7 @@ export const requestLifecycle = fp(
 
     const lifecycle: Lifecycle = {
       around: undefined,
+      refuse: undefined,
       inFlight,
       observers,
       whenIdle: () =>
@@ -58,8 +63,15 @@ export const requestLifecycle = fp(
 
     app.addHook('onRequest', (request, reply, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
-      // Shutting down (plugins/graceful-shutdown.ts): the client should reconnect elsewhere.
-      if (app.shuttingDown) reply.header('connection', 'close');
+      // Shutting down (plugins/graceful-shutdown.ts): the client should reconnect elsewhere;
+      // once the server is closing, Fastify's own bare 503 is replaced by a problem.
+      if (app.shuttingDown) {
+        reply.header('connection', 'close');
+        if (lifecycle.refuse) {
+          done(lifecycle.refuse());
+          return;
+        }
+      }
       inFlight.set(request, reply);
       const raw = request.headers[DEADLINE_HEADER];
       if (typeof raw === 'string' && /^\d{1,16}$/.test(raw)) {
@@ -79,18 +91,15 @@ export const requestLifecycle = fp(
       inFlight.delete(request);
       for (const observe of observers) observe(request, status, seconds);
       // One access line; routes with a higher logLevel (health, metrics) stay quiet.
-      request.log.info(
-        {
-          method: request.method,
-          route: request.routeOptions.url ?? null,
-          // The path without its query string, which may carry tokens or personal data.
-          path: pathOf(request.url),
-          status,
-          durationMs: Math.round(seconds * 100_000) / 100,
-          ...(aborted ? { aborted: true } : {}),
-        },
-        aborted ? 'request aborted by the client' : 'request completed',
-      );
+      writeAccessLine(request.log as Logger, {
+        method: request.method,
+        route: request.routeOptions.url,
+        // The path without its query string, which may carry tokens or personal data.
+        path: pathOf(request.url),
+        status,
+        durationMs: Math.round(seconds * 100_000) / 100,
+        aborted,
+      });
       if (inFlight.size === 0 && idle) {
         idle();
         idle = undefined;
