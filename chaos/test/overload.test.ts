@@ -1,5 +1,4 @@
-import { setPriority } from 'node:os';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { quantile, report } from '../lib/figures.ts';
 import { runLoad } from '../lib/load.ts';
 import { startService } from '../lib/service-process.ts';
@@ -11,20 +10,12 @@ const USUAL = 4;
 const PAUSE_MS = 20;
 const WORK_MS = 5;
 
-// The machine is shared (2 cores, load averages of 8-10 from other work): a
-// process waiting for a core adds its wait to every latency measured. The
-// service and this load generator run at a higher priority while they
-// measure (root can; CI runs as root), so the figures describe the service,
-// not the neighbours. Without the privilege they run as they are, and say so.
-function prioritise(pid: number): boolean {
-  try {
-    setPriority(pid, -10);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
+// What the machine's other work does to these figures: on a shared 2-core
+// machine (load averages of 8-10) this test's processes, the service and its
+// load generator, get a share of the cores smaller than the service alone
+// needs when overloaded, and a process waiting for a core adds its wait to
+// every latency measured, accepted or shed (see chaos/README.md). Each run
+// prints `usual_server_p99_ms` and `usualShed`, which show how disturbed it was.
 describe('overload', () => {
   it('3x the usual load: the excess is shed (503 + Retry-After, decided in < 5 ms), accepted p99 <= 2x the usual p99, probes answer', async () => {
     const service = await startService({
@@ -32,10 +23,6 @@ describe('overload', () => {
       CHAOS_WORK_MS: String(WORK_MS),
       SMART_LOG__LEVEL: 'info',
       SMART_PROTECTION__SHEDDING__ENABLED: 'true',
-    });
-    const prioritised = prioritise(service.child.pid ?? 0) && prioritise(process.pid);
-    onTestFinished(() => {
-      if (prioritised) setPriority(process.pid, 0);
     });
     const url = `${service.base}/work`;
     await runLoad({ url, concurrency: USUAL, durationMs: 1_000, pauseMs: PAUSE_MS });
@@ -55,11 +42,10 @@ describe('overload', () => {
     const shed = overload.filter((o) => o.status === 503);
     const shedServerMs = shedLines.map((line) => Number(line.durationMs));
     const figures = {
-      prioritised,
       usualRequests: usual.length,
       usual_rps: usual.length / 5,
       usual_p99_ms: quantile(
-        usual.map((o) => o.ms),
+        usual.filter((o) => o.status === 200).map((o) => o.ms),
         0.99,
       ),
       usualShed: usual.filter((o) => o.status !== 200).length,

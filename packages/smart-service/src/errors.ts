@@ -137,7 +137,7 @@ export class DependencyUnavailableError extends createError(
   }
 }
 
-/** Load shedding: the event loop is saturated; 503 with `Retry-After`, probes excepted. */
+/** Load shedding: over the adaptive limits (in flight, queue wait) or the event loop stalls; 503 with `Retry-After`, probes excepted. */
 export class OverloadedError extends createError(
   'SMART_SERVICE_OVERLOADED',
   503,

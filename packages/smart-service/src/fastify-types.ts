@@ -21,6 +21,7 @@ export type {} from './plugins/graceful-shutdown.ts';
 export type {} from './plugins/health.ts';
 export type {} from './plugins/metrics.ts';
 export type {} from './plugins/openapi.ts';
+export type {} from './plugins/protection.ts';
 export type {} from './plugins/redis.ts';
 export type {} from './plugins/request-lifecycle.ts';
 export type {} from './plugins/tracing.ts';

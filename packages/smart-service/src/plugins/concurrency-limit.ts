@@ -23,12 +23,12 @@ const SMOOTHING = 0.2;
 /** The gradient's floor: a window can at most halve what it aims at. */
 const MIN_GRADIENT = 0.5;
 /**
- * How fast the unloaded latency follows a window's fastest request upwards:
- * slowly, so a service that really became slower (a new release, a slower
- * database) is relearnt within tens of seconds, and a load that grows no
- * faster than that cannot pass for "unloaded".
+ * How fast the unloaded latency follows the windows' fastest requests
+ * upwards (a time constant): slowly, so a service that really became slower
+ * (a new release, a slower database) is relearnt within about a minute, and
+ * a load that grows no faster than that cannot pass for "unloaded".
  */
-const RISE = 0.02;
+const RELEARN_MS = 30_000;
 
 /**
  * Adaptive overload limits, in the manner of Netflix's concurrency-limits
@@ -159,7 +159,7 @@ export class ConcurrencyLimit {
   #update(now: number): void {
     const { latencyTolerance, minLimit, maxLimit, minQueueDelayMs, maxQueueDelayMs } = this.#options;
     if (this.#fastest < this.#minRtt) this.#minRtt = this.#fastest;
-    else this.#minRtt += (this.#fastest - this.#minRtt) * RISE;
+    else this.#minRtt += (this.#fastest - this.#minRtt) * Math.min(1, (now - this.#windowStart) / RELEARN_MS);
     const latency = this.#sum / this.#count;
     const gradient = Math.max(MIN_GRADIENT, Math.min(1, (latencyTolerance * this.#minRtt) / latency));
     // Gradient2: limit × gradient + √limit, smoothed; not grown while less
