@@ -87,18 +87,15 @@ function startSpans(app: FastifyInstance, tracer: Tracer): void {
         ? ROOT_CONTEXT
         : propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
     const method = req.method ?? 'GET';
-    const span = tracer.startSpan(
-      method,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': method,
-          'url.path': pathOf(req.url ?? '/'),
-          'smart.request_id': String(bindings.requestId ?? ''),
-        },
-      },
-      parent,
-    );
+    // The attributes are set after the start, not passed to it: our samplers
+    // read none, and the SDK copies and checks attributes given at the start
+    // twice (~0.2 us a span).
+    const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
+    if (span.isRecording()) {
+      span.setAttribute('http.request.method', method);
+      span.setAttribute('url.path', pathOf(req.url ?? '/'));
+      span.setAttribute('smart.request_id', String(bindings.requestId ?? ''));
+    }
     req[kSpan] = span;
     const ids = span.spanContext();
     bindings.trace_id = ids.traceId;
