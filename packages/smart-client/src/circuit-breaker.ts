@@ -178,8 +178,10 @@ export class CircuitBreaker {
     if (permit !== this.#generation) return;
     if (this.#state === 'closed') {
       this.#window.add(failed);
+      // Only a failure can open the circuit: a success needs no totals.
+      if (!failed) return;
       const [calls, failures] = this.#window.totals();
-      if (failed && calls >= this.#minimum && (failures / calls) * 100 >= this.#threshold) this.#open();
+      if (calls >= this.#minimum && (failures / calls) * 100 >= this.#threshold) this.#open();
       return;
     }
     if (this.#state !== 'half-open') return;

@@ -58,14 +58,14 @@ export class RetryBudget {
 
   #bucket(): [number, number, number] {
     const second = Math.floor(Date.now() / 1000);
+    // Every call counts itself here: within the same second, the last bucket is the one.
+    const last = this.#buckets.at(-1);
+    if (last && last[0] === second) return last;
     while (this.#buckets.length > 0 && (this.#buckets[0] as [number, number, number])[0] <= second - this.#ttl)
       this.#buckets.shift();
-    let last = this.#buckets.at(-1);
-    if (!last || last[0] !== second) {
-      last = [second, 0, 0];
-      this.#buckets.push(last);
-    }
-    return last;
+    const current: [number, number, number] = [second, 0, 0];
+    this.#buckets.push(current);
+    return current;
   }
 
   /** Counts a first attempt (it earns retry credit). */

@@ -13,7 +13,7 @@ import {
 } from './options.ts';
 import { envResolver, type ServiceResolver } from './resolvers.ts';
 import { mayRetry } from './retry.ts';
-import { parseServiceUrl } from './service-url.ts';
+import { ParsedUrls } from './service-url.ts';
 import { Targets } from './targets.ts';
 
 export { CALLER_HEADER, DEADLINE_HEADER } from './headers.ts';
@@ -55,6 +55,7 @@ export class SmartClient {
   readonly #targets: Targets;
   readonly #context: (() => CallContext | undefined) | undefined;
   readonly #send: Send;
+  readonly #urls = new ParsedUrls();
 
   constructor(options: ClientOptions = {}) {
     checkOptions(options);
@@ -77,20 +78,12 @@ export class SmartClient {
     timeout: number | undefined,
     hedge: HedgeOptions | false | undefined,
   ): Call {
-    const parsed = parseServiceUrl(input);
-    let path: string;
-    let origin: string | undefined;
-    if (parsed) path = parsed.path;
-    else {
-      const url = new URL(String(input));
-      origin = url.origin;
-      path = `${url.pathname}${url.search}`;
-    }
+    const { target, path, origin } = this.#urls.parse(input);
     if (hedge) checkHedge(hedge);
     return new Call(
       {
         method,
-        target: this.#targets.get(parsed ? parsed.service : (origin as string)),
+        target: this.#targets.get(target),
         path,
         origin,
         headers,

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { AddressPolicy } from '../address-policy.ts';
 import type { Balancer } from '../balancer.ts';
 import { notAllowed } from '../errors.ts';
+import type { Endpoint } from '../resolvers.ts';
 import type { Attempt, Layer, Send } from './layer.ts';
 
 /**
@@ -63,13 +64,26 @@ class Balance {
     return this.#counted(attempt, endpoint);
   }
 
-  async #counted(attempt: Attempt, endpoint: NonNullable<Attempt['endpoint']>): Promise<Dispatcher.ResponseData> {
-    this.#balancer.start(endpoint);
+  #counted(attempt: Attempt, endpoint: Endpoint): Promise<Dispatcher.ResponseData> {
+    const balancer = this.#balancer;
+    balancer.start(endpoint);
+    let running: Promise<Dispatcher.ResponseData>;
     try {
-      return await this.#next(attempt);
-    } finally {
-      this.#balancer.finish(endpoint);
+      running = this.#next(attempt);
+    } catch (err) {
+      balancer.finish(endpoint);
+      throw err;
     }
+    return running.then(
+      (response) => {
+        balancer.finish(endpoint);
+        return response;
+      },
+      (err: unknown) => {
+        balancer.finish(endpoint);
+        throw err;
+      },
+    );
   }
 }
 

@@ -43,7 +43,17 @@ class Bulkhead {
       bulkhead.release();
       throw err;
     }
-    return running.finally(() => bulkhead.release());
+    // Not `finally`: it costs two more promises and ticks per attempt than a `then` with both handlers.
+    return running.then(
+      (response) => {
+        bulkhead.release();
+        return response;
+      },
+      (err: unknown) => {
+        bulkhead.release();
+        throw err;
+      },
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import { deadlineExceeded } from '../errors.ts';
 import type { Attempt, Call, Layer, Send } from './layer.ts';
 
@@ -24,13 +25,13 @@ class Deadline {
     this.#timeoutMs = timeoutMs;
   }
 
-  async send(attempt: Attempt) {
+  send(attempt: Attempt): Promise<Dispatcher.ResponseData> {
     const call = attempt.call;
     const now = Date.now();
     const deadline = Math.min(now + (call.timeout ?? this.#timeoutMs), call.context?.deadline ?? Infinity);
     call.deadline = deadline;
     // A call whose deadline has passed fails here, before any socket opens.
-    if (deadline <= now) throw deadlineExceeded(`before calling ${call.service}`);
+    if (deadline <= now) return Promise.reject(deadlineExceeded(`before calling ${call.service}`));
     // A deadline under 2 s gets a precise timer of its own. One further off
     // rides on undici's timers (cheap, but coarse: they tick every ~0.5 s and
     // may fire up to a tick EARLY), so the transport gives undici a second of
@@ -41,11 +42,16 @@ class Deadline {
       call.deadlineSignal = timer;
       call.signal = call.signal ? AbortSignal.any([call.signal, timer]) : timer;
     }
+    let running: Promise<Dispatcher.ResponseData>;
     try {
-      return await this.#next(attempt);
+      running = this.#next(attempt);
     } catch (err) {
-      throw timedOut(call, err) ? deadlineExceeded(`calling ${call.service}`) : err;
+      return Promise.reject(timedOut(call, err) ? deadlineExceeded(`calling ${call.service}`) : err);
     }
+    // Only a failure needs this layer (a `then` without an async function's frame).
+    return running.then(undefined, (err: unknown) => {
+      throw timedOut(call, err) ? deadlineExceeded(`calling ${call.service}`) : err;
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Ejector } from '../ejection.ts';
 import type { ClientEvents } from '../options.ts';
+import type { Endpoint } from '../resolvers.ts';
 import { isRetryableError, isRetryableStatus } from '../retry.ts';
 import type { Attempt, Layer, Send } from './layer.ts';
 
@@ -15,22 +16,34 @@ class Eject {
     this.#events = events;
   }
 
-  async send(attempt: Attempt): Promise<Dispatcher.ResponseData> {
+  send(attempt: Attempt): Promise<Dispatcher.ResponseData> {
     const endpoints = attempt.call.endpoints;
     if (!endpoints) return this.#next(attempt);
     attempt.candidates = this.#ejector.available(endpoints);
-    let response: Dispatcher.ResponseData;
+    let running: Promise<Dispatcher.ResponseData>;
     try {
-      response = await this.#next(attempt);
+      running = this.#next(attempt);
     } catch (err) {
-      if (attempt.origin !== undefined && isRetryableError(err)) this.#failed(attempt, endpoints);
+      this.#threw(attempt, endpoints, err);
       throw err;
     }
-    if (attempt.origin !== undefined) {
-      if (isRetryableStatus(response.statusCode)) this.#failed(attempt, endpoints);
-      else this.#ejector.succeeded(attempt.origin);
-    }
-    return response;
+    return running.then(
+      (response) => {
+        if (attempt.origin !== undefined) {
+          if (isRetryableStatus(response.statusCode)) this.#failed(attempt, endpoints);
+          else this.#ejector.succeeded(attempt.origin);
+        }
+        return response;
+      },
+      (err: unknown) => {
+        this.#threw(attempt, endpoints, err);
+        throw err;
+      },
+    );
+  }
+
+  #threw(attempt: Attempt, endpoints: readonly Endpoint[], err: unknown): void {
+    if (attempt.origin !== undefined && isRetryableError(err)) this.#failed(attempt, endpoints);
   }
 
   #failed(attempt: Attempt, endpoints: NonNullable<Attempt['candidates']>): void {

@@ -61,6 +61,12 @@ export class Call {
   endpoints: readonly Endpoint[] | undefined;
   /** Attempts made so far. */
   attempts = 1;
+  /**
+   * Set by the call-span layer: false when the call has no trace to carry
+   * (no SDK registered, no trace in the context), so per-attempt spans
+   * would be no-ops too and are not started. Undefined without that layer.
+   */
+  traced: boolean | undefined;
   // Origins this call has sent attempts to: the first alone needs no set.
   #first: string | undefined;
   #tried: Set<string> | undefined;

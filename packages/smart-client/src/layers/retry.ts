@@ -41,30 +41,44 @@ class Retry {
     return false;
   }
 
-  async send(first: Attempt): Promise<Dispatcher.ResponseData> {
+  send(first: Attempt): Promise<Dispatcher.ResponseData> {
     first.call.target.budget.request();
-    // n counts this layer's attempts (a hedge sent beside one is not a retry).
-    for (let attempt = first, n = 1; ; attempt = attempt.another('retry'), n++) {
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await this.#next(attempt);
-      } catch (err) {
-        const wait = this.#backoff(n);
-        if (!isRetryableError(err) || !this.#mayRetry(attempt, n, wait)) throw err;
-        this.#events?.onRetry?.(attempt.call.service);
-        await sleep(wait);
-        continue;
-      }
-      if (!isRetryableStatus(response.statusCode)) return response;
-      // The upstream's Retry-After wins over our back-off when the retry can only go back to it; a retry
-      // to an instance not yet tried (the balance layer picks one) need not wait for the one that refused.
-      // If no retry can follow, this answer stands.
-      const wait = (untriedLeft(attempt) ? undefined : retryAfterMs(response)) ?? this.#backoff(n);
-      if (!this.#mayRetry(attempt, n, wait)) return response;
-      await response.body.dump();
-      this.#events?.onRetry?.(attempt.call.service);
-      await sleep(wait);
+    return this.#attempt(first, 1);
+  }
+
+  // n counts this layer's attempts (a hedge sent beside one is not a retry). The answer that needs no
+  // retry, nearly every one, passes through a `then`; only a failure or a retryable status goes on.
+  #attempt(attempt: Attempt, n: number): Promise<Dispatcher.ResponseData> {
+    let running: Promise<Dispatcher.ResponseData>;
+    try {
+      running = this.#next(attempt);
+    } catch (err) {
+      running = Promise.reject(err);
     }
+    return running.then(
+      (response) => (isRetryableStatus(response.statusCode) ? this.#afterStatus(attempt, n, response) : response),
+      (err: unknown) => this.#afterError(attempt, n, err),
+    );
+  }
+
+  async #afterError(attempt: Attempt, n: number, err: unknown): Promise<Dispatcher.ResponseData> {
+    const wait = this.#backoff(n);
+    if (!isRetryableError(err) || !this.#mayRetry(attempt, n, wait)) throw err;
+    this.#events?.onRetry?.(attempt.call.service);
+    await sleep(wait);
+    return this.#attempt(attempt.another('retry'), n + 1);
+  }
+
+  async #afterStatus(attempt: Attempt, n: number, response: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> {
+    // The upstream's Retry-After wins over our back-off when the retry can only go back to it; a retry
+    // to an instance not yet tried (the balance layer picks one) need not wait for the one that refused.
+    // If no retry can follow, this answer stands.
+    const wait = (untriedLeft(attempt) ? undefined : retryAfterMs(response)) ?? this.#backoff(n);
+    if (!this.#mayRetry(attempt, n, wait)) return response;
+    await response.body.dump();
+    this.#events?.onRetry?.(attempt.call.service);
+    await sleep(wait);
+    return this.#attempt(attempt.another('retry'), n + 1);
   }
 }
 

@@ -1,8 +1,10 @@
 import {
   type Attributes,
   context,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   type Tracer,
@@ -19,6 +21,10 @@ import type { Attempt, Layer } from './layer.ts';
 // recording span, so the no-op path allocates no attribute objects.
 
 type Response = Dispatcher.ResponseData;
+
+// A no-op span (no SDK, no trace) answers the API's one invalid context: an
+// identity check spares the hex checks of `isSpanContextValid` on every call.
+const traced = (ids: SpanContext) => ids !== INVALID_SPAN_CONTEXT && isSpanContextValid(ids);
 
 function tracerOf(tracer: Tracer | undefined): Tracer {
   // The API's proxy tracer follows a global provider registered later.
@@ -50,7 +56,11 @@ export function callSpan(tracer?: Tracer): Layer {
       const parent = context.active();
       const span = spans.startSpan(`${call.method} ${call.service}`, { kind: SpanKind.INTERNAL }, parent);
       // No SDK and no trace: nothing to carry, nothing to record.
-      if (!isSpanContextValid(span.spanContext())) return next(attempt);
+      if (!traced(span.spanContext())) {
+        call.traced = false;
+        return next(attempt);
+      }
+      call.traced = true;
       const recording = span.isRecording();
       if (recording) {
         span.setAttributes({
@@ -156,10 +166,12 @@ export function attemptSpan(tracer?: Tracer): Layer {
   return function attemptSpan(next) {
     return (attempt) => {
       const call = attempt.call;
+      // No trace for the call (no SDK, no parent): an attempt's span would be a no-op as well.
+      if (call.traced === false) return next(attempt);
       const name = `${call.method} ${call.service} #${attempt.number} ${attempt.kind}`;
       const span = spans.startSpan(name, { kind: SpanKind.CLIENT });
       const ids = span.spanContext();
-      if (!isSpanContextValid(ids)) return next(attempt);
+      if (!traced(ids)) return next(attempt);
       const headers: Record<string, string> = {
         ...(attempt.headers ?? call.headers),
         [TRACEPARENT_HEADER]: traceparentOf(ids),
