@@ -62,6 +62,25 @@ describe('logging', () => {
     expect(chunks).toHaveLength(4);
   });
 
+  it("a request's logger carries the request id into its lines and its children's, and follows live level changes", async () => {
+    const app = await build();
+    app.get('/work', async (request) => {
+      request.log.info({ step: 1 }, 'working');
+      request.log.child({ user: 'ann' }).warn('as a user');
+      request.log.debug('too detailed');
+      return 'ok';
+    });
+    app.log.level = 'info';
+    await app.inject({ url: '/work', headers: { 'x-request-id': 'child-1' } });
+    const mine = app.logs.filter((line) => line.requestId === 'child-1');
+    expect(mine.map((line) => line.msg)).toEqual(['working', 'as a user', 'request completed']);
+    expect(mine[0]).toMatchObject({ level: 30, step: 1, service: 'test-service' });
+    expect(mine[1]).toMatchObject({ level: 40, user: 'ann' });
+    app.log.level = 'debug';
+    await app.inject({ url: '/work', headers: { 'x-request-id': 'child-2' } });
+    expect(app.logs.filter((line) => line.requestId === 'child-2').map((line) => line.msg)).toContain('too detailed');
+  });
+
   it('keeps health and metrics probes out of the access log', async () => {
     const app = await build();
     await app.inject('/health/live');

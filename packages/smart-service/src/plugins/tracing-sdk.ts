@@ -11,7 +11,9 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
+import { requestLogger } from '../logger.ts';
 import { pathOf } from './request-context.ts';
 import { kSpan, spanOf, type Traced } from './tracing.ts';
 import { useRequestContextManager } from './tracing-context.ts';
@@ -100,7 +102,7 @@ function startSpans(app: FastifyInstance, tracer: Tracer): void {
     const ids = span.spanContext();
     bindings.trace_id = ids.traceId;
     bindings.span_id = ids.spanId;
-    return logger.child(bindings, options);
+    return requestLogger(logger as unknown as Logger, bindings, options) as unknown as typeof logger;
   });
 }
 
