@@ -21,7 +21,10 @@
 // they are spawned through taskset onto every core). `node bench/cold-start.ts --modules` also lists, per server, the
 // packages a start loads (files, KiB of source, who imported each first).
 //
-//   BENCH_COLD_RUNS (10)
+// With BENCH_BASE_ROOT naming another checkout (as in run.ts), (e) that
+// checkout's smart-service hello joins each round: before/after in one run.
+//
+//   BENCH_COLD_RUNS (10)  BENCH_BASE_ROOT (unset)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -32,11 +35,18 @@ import type { PackageCensus } from './servers/module-census.ts';
 
 const TARGET = 1.5;
 
-const SERVERS = {
+const BASE_ROOT = process.env.BENCH_BASE_ROOT;
+const SERVERS: Record<string, { label: string; file: string }> = {
   x: { label: 'Fastify + pino', file: 'fastify.ts' },
   y: { label: 'smart-service', file: 'smart-service.ts' },
-} as const;
-type Name = keyof typeof SERVERS;
+  // As in run.ts: the same server in another checkout (its own smart-service sources), to compare before/after.
+  ...(BASE_ROOT
+    ? { e: { label: 'smart, base checkout', file: join(BASE_ROOT, 'bench/servers/smart-service.ts') } }
+    : {}),
+};
+type Name = 'x' | 'y' | 'e';
+const names = Object.keys(SERVERS) as Name[];
+const label = (name: Name) => SERVERS[name]?.label ?? name;
 
 /** The medians of one block (compile cache off or on), in milliseconds. */
 export interface ColdStartBlock {
@@ -44,6 +54,8 @@ export interface ColdStartBlock {
   readonly y: number;
   /** The median over pairs of y/x. */
   readonly ratio: number;
+  /** With BENCH_BASE_ROOT: the base checkout's smart-service (e), and e/x. */
+  readonly base?: { readonly ms: number; readonly ratio: number };
 }
 
 /** What `coldStart()` measured. */
@@ -54,7 +66,10 @@ export interface ColdStartResult {
 
 // Inside run.ts's pinned process a child would inherit its one core: give it them all back.
 const unpin = availableParallelism() < cpus().length ? ['taskset', '-c', `0-${cpus().length - 1}`] : [];
-const serverFile = (name: Name) => fileURLToPath(new URL(`./servers/${SERVERS[name].file}`, import.meta.url));
+const serverFile = (name: Name) => {
+  const file = SERVERS[name]?.file as string;
+  return file.startsWith('/') ? file : fileURLToPath(new URL(`./servers/${file}`, import.meta.url));
+};
 
 function get(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -79,13 +94,13 @@ async function startOnce(name: Name, env: NodeJS.ProcessEnv, flags: string[] = [
   const child = spawn(command as string, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
   try {
     return await new Promise<Start>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${SERVERS[name].label} did not answer in 30 s`)), 30_000);
-      child.once('exit', (code) => reject(new Error(`${SERVERS[name].label} exited with ${code}`)));
+      const timer = setTimeout(() => reject(new Error(`${label(name)} did not answer in 30 s`)), 30_000);
+      child.once('exit', (code) => reject(new Error(`${label(name)} exited with ${code}`)));
       child.once('message', async (message: { port: number }) => {
         try {
           const status = await get(message.port);
           const ms = performance.now() - started;
-          if (status !== 200) throw new Error(`${SERVERS[name].label} answered ${status}`);
+          if (status !== 200) throw new Error(`${label(name)} answered ${status}`);
           if (!flags.length) return resolve({ ms });
           child.send('census');
           child.once('message', (reply: { census: PackageCensus[] }) => resolve({ ms, census: reply.census }));
@@ -97,9 +112,14 @@ async function startOnce(name: Name, env: NodeJS.ProcessEnv, flags: string[] = [
       });
     });
   } finally {
+    // Closing the IPC channel makes the server exit normally (servers/report.ts):
+    // Node writes the compile cache at exit, which a killed process never does.
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    if (child.connected) child.disconnect();
+    else child.kill('SIGKILL');
     await exited;
+    clearTimeout(kill);
   }
 }
 
@@ -111,22 +131,29 @@ const median = (values: number[]): number => {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
-async function block(runs: number, env: NodeJS.ProcessEnv, label: string): Promise<ColdStartBlock> {
-  const times: Record<Name, number[]> = { x: [], y: [] };
+async function block(runs: number, env: NodeJS.ProcessEnv, cache: string): Promise<ColdStartBlock> {
+  const times: Record<Name, number[]> = { x: [], y: [], e: [] };
   for (let i = 0; i < runs; i++) {
-    // Alternate which goes first, so a pair's drift falls on both alike.
-    for (const name of (i % 2 ? ['y', 'x'] : ['x', 'y']) as Name[]) times[name].push((await startOnce(name, env)).ms);
+    // Rotate which goes first, so a round's drift falls on every server alike.
+    for (const name of names.map((_, j) => names[(i + j) % names.length] as Name))
+      times[name].push((await startOnce(name, env)).ms);
   }
-  const x = median(times.x);
-  const y = median(times.y);
-  const ratio = median(times.y.map((ms, i) => ms / (times.x[i] as number)));
+  const ratioTo = (name: Name) => median(times[name].map((ms, i) => ms / (times.x[i] as number)));
   const range = (ms: number[]) => `${Math.round(Math.min(...ms))}-${Math.round(Math.max(...ms))}`;
-  console.log(
-    `  compile cache ${label.padEnd(4)} (x) ${SERVERS.x.label} ${Math.round(x)} ms (${range(times.x)}), ` +
-      `(y) ${SERVERS.y.label} ${Math.round(y)} ms (${range(times.y)}), ` +
-      `y/x ${ratio.toFixed(2)}  target <= ${TARGET}: ${ratio <= TARGET ? 'met' : 'NOT met'}`,
-  );
-  return { x, y, ratio };
+  console.log(`  compile cache ${cache}:`);
+  for (const name of names) {
+    const ratio = name === 'x' ? '' : `  ${name}/x ${ratioTo(name).toFixed(2)}`;
+    const verdict = name === 'y' ? `  target <= ${TARGET}: ${ratioTo('y') <= TARGET ? 'met' : 'NOT met'}` : '';
+    console.log(
+      `    (${name}) ${label(name).padEnd(22)}${String(Math.round(median(times[name]))).padStart(6)} ms (${range(times[name])})${ratio}${verdict}`,
+    );
+  }
+  return {
+    x: median(times.x),
+    y: median(times.y),
+    ratio: ratioTo('y'),
+    ...(times.e.length ? { base: { ms: median(times.e), ratio: ratioTo('e') } } : {}),
+  };
 }
 
 /**
@@ -146,7 +173,7 @@ export async function coldStart(options: { runs?: number } = {}): Promise<ColdSt
   const dir = mkdtempSync(join(tmpdir(), 'smart-cold-start-'));
   try {
     const env = { ...base, NODE_COMPILE_CACHE: dir };
-    for (const name of ['x', 'y'] as Name[]) await startOnce(name, env); // primes the cache
+    for (const name of names) await startOnce(name, env); // primes the cache
     const cacheOn = await block(runs, env, 'on');
     return { cacheOff, cacheOn };
   } finally {
@@ -157,7 +184,7 @@ export async function coldStart(options: { runs?: number } = {}): Promise<ColdSt
 /** Lists the packages one start of each server loads, heaviest first. */
 export async function moduleCensus(): Promise<void> {
   const preload = fileURLToPath(new URL('./servers/module-census.ts', import.meta.url));
-  for (const name of ['x', 'y'] as Name[]) {
+  for (const name of names) {
     const { ms, census = [] } = await startOnce(name, { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' }, [
       '--import',
       preload,
@@ -165,7 +192,7 @@ export async function moduleCensus(): Promise<void> {
     const files = census.reduce((sum, p) => sum + p.files, 0);
     const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
     console.log(
-      `\n(${name}) ${SERVERS[name].label}: ${files} files, ${kib(census.reduce((sum, p) => sum + p.bytes, 0))} of source, first answer ${Math.round(ms)} ms (with the census hooks)`,
+      `\n(${name}) ${label(name)}: ${files} files, ${kib(census.reduce((sum, p) => sum + p.bytes, 0))} of source, first answer ${Math.round(ms)} ms (with the census hooks)`,
     );
     for (const p of census) {
       console.log(

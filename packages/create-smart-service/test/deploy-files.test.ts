@@ -132,6 +132,8 @@ describe.each(variants)('the deploy files (db $db, redis $redis, $packageManager
       variant.packageManager === 'pnpm'
         ? 'npm install --global --no-fund --no-audit pnpm@12.21.0 && pnpm install --prod --frozen-lockfile'
         : 'npm ci --omit=dev --no-fund --no-audit',
+      // Fills Node's compile cache as the user that runs the service (src/server.ts enables it).
+      `node --input-type=module -e "(await import('node:module')).enableCompileCache(); await import('./src/app.ts')"`,
     ]);
     const cmd = instructions.filter((i) => i.getKeyword() === 'CMD').at(-1) as JSONInstruction;
     const argv = cmd.getJSONStrings().map((s) => s.getJSONValue());
