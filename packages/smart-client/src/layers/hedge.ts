@@ -88,6 +88,17 @@ class Race {
       this.#timer = setTimeout(() => this.#fire(), Math.ceil(left));
       return;
     }
+    // Decided after the I/O already waiting: timers run before the event loop reads sockets, so a
+    // timer that fires late (the client's own event loop was busy, not the instance slow) would
+    // otherwise hedge attempts whose answers sit unread in their sockets. After those reads, the
+    // race is decided by every answer that had arrived, and a hedge goes out only for an attempt
+    // that is still waiting on its instance. (Under a stalled client this had hedged a fifth of
+    // all calls, each hedge adding work to the loop that was already behind.)
+    setImmediate(() => this.#hedge());
+  }
+
+  #hedge(): void {
+    if (this.#decided) return;
     const first = this.#attempts[0] as Attempt;
     const call = first.call;
     // No backup into an open circuit: it would fail fast, and that failure could stand for the call.

@@ -28,6 +28,20 @@ describe('hedge layer (alone)', () => {
     expect(next.seen.map((a) => a.kind)).toEqual(['first', 'first', 'first']);
   });
 
+  it('sends no hedge for an attempt whose answer was in when the late timer fired (the client was busy, not the instance slow)', async () => {
+    const next = nextLayer(async () => {
+      await wait(15);
+      return answer(200);
+    });
+    const running = hedge({ delayMs: 10 }, undefined)(next.send)(callTo('users'));
+    // The event loop is busy past both the hedge's delay and the answer: both are due at once.
+    const until = Date.now() + 60;
+    while (Date.now() < until);
+    expect((await running).statusCode).toBe(200);
+    await wait(20);
+    expect(next.seen.map((a) => a.kind)).toEqual(['first']);
+  });
+
   it('prefers a good answer: a fast 503 from the hedge does not beat a slower 200', async () => {
     const next = nextLayer(async (attempt) => {
       if (attempt.kind === 'hedge') return answer(503);
