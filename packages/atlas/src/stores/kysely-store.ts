@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type OperationNodeSource, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
 import type {
   AuditEntry,
@@ -129,16 +129,33 @@ class KyselyFeed implements ChangeFeed {
    * `emit` after the transaction commits.
    */
   async bump(trx: Trx, changed: readonly string[]): Promise<void> {
+    if (changed.length > 0) await this.#moving(changed).execute(trx);
+  }
+
+  // `work` (a data-modifying statement, run first), then the topics moved, as one statement.
+  #moving(changed: readonly string[], work: OperationNodeSource = sql`select 1`) {
     const unique = [...new Set(changed)];
-    if (unique.length === 0) return;
     const notify = this.#notify ? sql`pg_notify(${CHANNEL}, ${unique.join('\n')})` : sql`1`;
-    await sql`
-      with next as materialized (select nextval(pg_get_serial_sequence('atlas_index', 'idx')) as idx),
+    return sql`
+      with work as (${work}),
+      next as materialized (select nextval(pg_get_serial_sequence('atlas_index', 'idx')) as idx),
       moved as (
         insert into atlas_topics (topic, idx) select topic, next.idx from unnest(${unique}::text[]) as topic, next
         on conflict (topic) do update set idx = excluded.idx
       )
-      select ${notify}`.execute(trx);
+      select ${notify}`;
+  }
+
+  /**
+   * Runs one data-modifying statement and moves `changed` with it: a single
+   * statement is its own transaction, so the write and its wake-up cost one
+   * round trip (a transaction of the two would cost four). Then wakes this
+   * process's watchers.
+   */
+  async writeOne(changed: readonly string[], work: OperationNodeSource): Promise<void> {
+    if (changed.length === 0) await sql`${work}`.execute(this.#db);
+    else await this.#moving(changed, work).execute(this.#db);
+    this.emit(changed);
   }
 
   emit(changed: readonly string[]): void {
@@ -256,13 +273,13 @@ class KyselyInstances implements InstanceStore {
       registered_at: instance.registeredAt,
       disabled: instance.disabled,
     };
-    await this.#feed.write(changed, async (trx) => {
-      await trx
+    await this.#feed.writeOne(
+      changed,
+      this.#db
         .insertInto('atlas_instances')
         .values(row)
-        .onConflict((oc) => oc.columns(['service', 'id']).doUpdateSet(row))
-        .execute();
-    });
+        .onConflict((oc) => oc.columns(['service', 'id']).doUpdateSet(row)),
+    );
   }
 
   async delete(
@@ -368,13 +385,13 @@ class KyselyConfig implements ConfigStore {
       updated_at: row.updatedAt,
       updated_by: row.updatedBy,
     };
-    await this.#feed.write(changed, async (trx) => {
-      await trx
+    await this.#feed.writeOne(
+      changed,
+      this.#db
         .insertInto('atlas_config')
         .values(values)
-        .onConflict((oc) => oc.columns(['service', 'realm', 'key']).doUpdateSet(values))
-        .execute();
-    });
+        .onConflict((oc) => oc.columns(['service', 'realm', 'key']).doUpdateSet(values)),
+    );
   }
 
   async delete(service: string, realm: string, key: string | undefined, changed: readonly string[]): Promise<string[]> {
