@@ -1,7 +1,7 @@
 import type { Client, Event } from '@bugsnag/js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { pathOf } from './request-context.ts';
+import { pathOf, routeOf } from './request-context.ts';
 
 /** What the Bugsnag reporter needs. */
 export interface BugsnagOptions {
@@ -28,7 +28,7 @@ declare module 'fastify' {
 function describe(event: Event, options: BugsnagOptions, request: FastifyRequest | undefined): void {
   event.addMetadata('service', { name: options.service, version: options.version, realm: options.realm });
   if (!request) return;
-  const route = request.routeOptions.url;
+  const route = routeOf(request);
   event.context = route ? `${request.method} ${route}` : request.method;
   event.request = { httpMethod: request.method, url: pathOf(request.url) };
   event.addMetadata('request', { requestId: request.id, route: route ?? null, method: request.method });

@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import { FaultsRefusedError, InjectedFaultError, SmartServiceError } from '../errors.ts';
 import type { ServiceConfig } from '../service-config.ts';
 import { isProbe } from './protection.ts';
+import { routeOf } from './request-context.ts';
 
 /** One `faults.rules` entry. */
 export type FaultRule = ServiceConfig['faults']['rules'][number];
@@ -144,11 +145,11 @@ export const faults = fp(
     const routeRule = (request: FastifyRequest): FaultRule | undefined => {
       const rules = activeRules(app, realm);
       if (rules.length === 0 || isProbe(request)) return undefined;
-      const route = request.routeOptions.url;
+      const route = routeOf(request);
       return firing(rules, (rule) => rule.upstream === undefined && (rule.route === '*' || rule.route === route));
     };
     const inject = async (request: FastifyRequest, rule: FaultRule): Promise<boolean> => {
-      const fault = faultOf('route', request.routeOptions.url ?? request.url, rule);
+      const fault = faultOf('route', routeOf(request) ?? request.url, rule);
       mark(request.log, fault);
       if (rule.latencyMs) await sleep(rule.latencyMs);
       if (rule.reset) {

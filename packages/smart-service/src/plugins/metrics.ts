@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Gauge, Histogram, type LabelValues, type Metric, Registry } from 'prom-client';
+import { routeOf } from './request-context.ts';
 import { spanOf } from './tracing.ts';
 
 declare module 'fastify' {
@@ -97,7 +98,7 @@ export const metrics = fp(
     app.decorate('metrics', registry);
     app.lifecycle.observers.push((request, status, seconds) => {
       // Unmatched URLs share one label so a scan cannot explode the series count.
-      const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status };
+      const labels = { method: request.method, route: routeOf(request) ?? 'unmatched', status };
       childFor(labels).observe(seconds);
       // An exemplar only for a sampled trace: one that an exporter received.
       const ids = spanOf(request)?.spanContext();

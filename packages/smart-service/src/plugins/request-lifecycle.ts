@@ -5,7 +5,7 @@ import { DEADLINE_HEADER, REQUEST_ID_HEADER } from 'smart-protocol';
 import { runInRequest } from '../context.ts';
 import { DeadlinePassedError } from '../errors.ts';
 import { writeAccessLine } from '../logger.ts';
-import { pathOf } from './request-context.ts';
+import { kRoute, pathOf, routeOf } from './request-context.ts';
 
 /** Told of every finished (or client-aborted, status 499) request. */
 export type RequestObserver = (request: FastifyRequest, status: number, seconds: number) => void;
@@ -60,6 +60,7 @@ export const requestLifecycle = fp(
     };
     app.decorate('lifecycle', lifecycle);
     app.decorateRequest('deadline', undefined);
+    app.decorateRequest(kRoute as unknown as string, undefined);
 
     app.addHook('onRequest', (request, reply, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
@@ -93,7 +94,7 @@ export const requestLifecycle = fp(
       // One access line; routes with a higher logLevel (health, metrics) stay quiet.
       writeAccessLine(request.log as Logger, {
         method: request.method,
-        route: request.routeOptions.url,
+        route: routeOf(request),
         // The path without its query string, which may carry tokens or personal data.
         path: pathOf(request.url),
         status,

@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { requestLogger } from '../logger.ts';
-import { pathOf } from './request-context.ts';
+import { pathOf, routeOf } from './request-context.ts';
 import { kSpan, spanOf, type Traced } from './tracing.ts';
 import { useRequestContextManager } from './tracing-context.ts';
 import { batchProcessor, createExporter, type SpanCounts } from './tracing-export.ts';
@@ -140,7 +140,7 @@ export function startTracing(app: FastifyInstance, config: TracingConfig): void 
     const span = spanOf(request);
     if (!span) return;
     if (span.isRecording()) {
-      const route = request.routeOptions.url;
+      const route = routeOf(request);
       if (route) {
         span.updateName(`${request.method} ${route}`);
         span.setAttribute('http.route', route);
