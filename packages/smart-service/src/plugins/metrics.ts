@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Gauge, Histogram, type LabelValues, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 import { routeOf } from './request-context.ts';
+import { RequestHistogram } from './request-histogram.ts';
 import { spanOf } from './tracing.ts';
 
 declare module 'fastify' {
@@ -11,18 +12,10 @@ declare module 'fastify' {
   }
 }
 
-type Labels = 'method' | 'route' | 'status';
-
 // Seconds; from a fast cache hit to a request about to time out.
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
-
-// prom-client's histogram records a bucket's exemplar here (`observe` does it only for
-// the histogram itself, not for the per-label children we observe through); untyped.
-interface WithExemplars {
-  updateExemplar(labels: LabelValues<Labels>, value: number, exemplar: Record<string, string>): void;
-}
 
 /**
  * The registry's metrics in the OpenMetrics text format, exemplars
@@ -69,45 +62,25 @@ export const metrics = fp(
         this.set(app.lifecycle.inFlight.size);
       },
     });
-    const duration = new Histogram<Labels>({
-      name: 'http_request_duration_seconds',
-      help: 'Time to answer a request, by method, route and status.',
-      labelNames: ['method', 'route', 'status'],
-      buckets: BUCKETS,
-      // Each bucket keeps the trace of its last traced request, shown to OpenMetrics scrapes.
-      // prom-client refuses exemplars on a Prometheus-format registry when the metric is made,
-      // though it renders them only for OpenMetrics anyway: registered by hand, below.
-      registers: [],
-      enableExemplars: true,
-    });
-    registry.registerMetric(duration);
-    // One child per label set. (prom-client's child still validates and hashes
-    // its labels on every observe: a collector of our own is the next step if
-    // metrics show up in the bench again.)
-    const children = new Map<string, ReturnType<typeof duration.labels>>();
-    function childFor(labels: LabelValues<Labels>) {
-      const key = `${labels.method} ${labels.status} ${labels.route}`;
-      let child = children.get(key);
-      if (!child) {
-        child = duration.labels(labels);
-        children.set(key, child);
-      }
-      return child;
-    }
+    const duration = new RequestHistogram(
+      'http_request_duration_seconds',
+      'Time to answer a request, by method, route and status.',
+      BUCKETS,
+    );
+    registry.registerMetric(duration as unknown as Metric);
 
     app.decorate('metrics', registry);
     app.lifecycle.observers.push((request, status, seconds) => {
       // Unmatched URLs share one label so a scan cannot explode the series count.
-      const labels = { method: request.method, route: routeOf(request) ?? 'unmatched', status };
-      childFor(labels).observe(seconds);
-      // An exemplar only for a sampled trace: one that an exporter received.
+      const series = duration.seriesFor(request.method, routeOf(request) ?? 'unmatched', status);
+      // Each bucket keeps the trace of its last traced request, shown to OpenMetrics scrapes:
+      // an exemplar only for a sampled trace, one that an exporter received.
       const ids = spanOf(request)?.spanContext();
-      if (ids && ids.traceFlags & 1) {
-        (duration as unknown as WithExemplars).updateExemplar(labels, seconds, {
-          trace_id: ids.traceId,
-          span_id: ids.spanId,
-        });
-      }
+      duration.observe(
+        series,
+        seconds,
+        ids && ids.traceFlags & 1 ? { trace_id: ids.traceId, span_id: ids.spanId } : undefined,
+      );
     });
 
     app.get('/metrics', { logLevel: 'warn' }, async (request, reply) => {
