@@ -7,13 +7,13 @@
 // of requests after 1 s; p50/p99 and extra upstream load with hedging off and
 // on, for both balancers, at a fixed arrival rate.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type ClientOptions, createClient, type Layer, staticResolver } from 'smart-client';
 import { Pool } from 'undici';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_DURATION ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const SECONDS = Number(process.env.BENCH_DURATION ?? 2);
 const ABLATION_ROUNDS = Number(process.env.BENCH_ABLATION_ROUNDS ?? 5);
 const ABLATION_SECONDS = Number(process.env.BENCH_ABLATION_DURATION ?? 2);
 const TARGET = 0.92;
@@ -65,6 +65,14 @@ async function load(call: () => Promise<unknown>, seconds: number) {
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
+// The machine's load, printed at the start and the end: figures from a loaded machine say little.
+const loadAverage = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
+console.log(`load average at start: ${loadAverage()} (${availableParallelism()} cores)`);
+process.on('exit', () => console.log(`load average at the end: ${loadAverage()}`));
+
 // BENCH_PARTS picks the parts to run (default all three).
 const parts = new Set((process.env.BENCH_PARTS ?? 'throughput,ablation,tail').split(','));
 // 1. Throughput.
@@ -78,7 +86,7 @@ if (parts.has('throughput')) {
     ['smart-client get', () => smart.get('service://upstream/')],
   ];
   for (const [, call] of contenders) await load(call, 1); // warm-up
-  const rounds: Record<string, { rps: number; p99: number }[]> = {};
+  const rounds: Record<string, { rps: number; p99: number; cpuPerCall: number }[]> = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < contenders.length; i++) {
       const [name, call] = contenders[(i + round) % contenders.length] as [string, () => Promise<unknown>];
@@ -90,13 +98,15 @@ if (parts.has('throughput')) {
   console.log(
     `client bench: ${ROUNDS} rounds x ${SECONDS} s, ${CONCURRENCY} concurrent, upstream node:http${pin ? ' on core 1, clients on core 0' : ''}\n`,
   );
-  console.log(`${'client'.padEnd(22)}${'req/s'.padStart(10)}${'p99 ms'.padStart(10)}`);
+  console.log(`${'client'.padEnd(22)}${'req/s'.padStart(10)}${'p99 ms'.padStart(10)}${'cpu µs/call'.padStart(13)}`);
   for (const [name] of contenders) {
-    const r = rounds[name] as { rps: number; p99: number }[];
+    const r = rounds[name] as { rps: number; p99: number; cpuPerCall: number }[];
     console.log(
       `${name.padEnd(22)}${String(Math.round(median(r.map((x) => x.rps)))).padStart(10)}${median(r.map((x) => x.p99))
         .toFixed(1)
-        .padStart(10)}`,
+        .padStart(10)}${median(r.map((x) => x.cpuPerCall))
+        .toFixed(1)
+        .padStart(13)}`,
     );
   }
   const ratio = (a: string, b: string) =>
@@ -109,6 +119,14 @@ if (parts.has('throughput')) {
     `\nsmart-client / undici: ${vsUndici.toFixed(2)} (rounds ${perRound.map((x) => x.toFixed(2)).join(', ')})  target >= ${TARGET}: ${vsUndici >= TARGET ? 'met' : 'NOT met'}`,
   );
   console.log(`global fetch / undici: ${ratio('global fetch', 'undici Pool.request').toFixed(2)}`);
+  // The same ratio from the load process's CPU per call (undici's / smart-client's): on a shared
+  // machine the CPU a call costs moves far less than the throughput the scheduler allows.
+  const cpuRounds = (rounds['smart-client get'] ?? []).map(
+    (x, i) => ((rounds['undici Pool.request'] ?? [])[i]?.cpuPerCall ?? Number.NaN) / x.cpuPerCall,
+  );
+  console.log(
+    `smart-client / undici by CPU per call: ${median(cpuRounds).toFixed(2)} (rounds ${cpuRounds.map((x) => x.toFixed(2)).join(', ')})`,
+  );
   await pool.close();
   await smart.close();
 }
@@ -134,7 +152,10 @@ if (parts.has('ablation')) {
     ['- deadline', (layers) => layers.filter((l) => l.name !== 'deadline')],
     ['- propagation', (layers) => layers.filter((l) => l.name !== 'propagation')],
     ['- retry', (layers) => layers.filter((l) => l.name !== 'retry')],
+    ['- circuitBreaker', (layers) => layers.filter((l) => l.name !== 'circuitBreaker')],
     ['- hedge', (layers) => layers.filter((l) => l.name !== 'hedge')],
+    ['- bulkhead', (layers) => layers.filter((l) => l.name !== 'bulkhead')],
+    ['- spans', (layers) => layers.filter((l) => l.name !== 'callSpan' && l.name !== 'attemptSpan')],
     ['- eject', (layers) => layers.filter((l) => l.name !== 'eject')],
     ['- resolve, balance', (layers) => [...layers.filter((l) => l.name !== 'resolve' && l.name !== 'balance'), pinned]],
   ];
@@ -201,18 +222,26 @@ if (parts.has('tail')) {
     const latencies: number[] = [];
     const calls: Promise<void>[] = [];
     const start = performance.now();
+    // A call that fails (on a starved machine, a full bulkhead or a deadline) is counted, not fatal:
+    // its latency counts too, so failing fast cannot flatter a tail.
+    let failed = 0;
+    const fail = () => void failed++;
     for (let sent = 0; performance.now() - start < seconds * 1000; ) {
       const due = Math.floor(((performance.now() - start) / 1000) * RATE);
       for (; sent < due; sent++) {
         const dueAt = start + (sent / RATE) * 1000;
-        calls.push(call().then(() => void latencies.push(performance.now() - dueAt)));
+        calls.push(
+          call()
+            .then(undefined, fail)
+            .then(() => void latencies.push(performance.now() - dueAt)),
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await Promise.all(calls);
     latencies.sort((a, b) => a - b);
     const at = (p: number) => latencies[Math.floor((p / 100) * latencies.length)] as number;
-    return { p50: at(50), p99: at(99), p999: at(99.9), count: latencies.length };
+    return { p50: at(50), p99: at(99), p999: at(99.9), count: latencies.length, failed };
   }
   const fast1 = await upstream();
   const fast2 = await upstream();
@@ -223,7 +252,7 @@ if (parts.has('tail')) {
     `\ntail latency: 3 instances, healthy or one answering 5% of its requests after 1 s; ${RATE} calls/s, open loop; medians of ${process.env.BENCH_TAIL_ROUNDS ?? 5} rounds`,
   );
   console.log(
-    `${'instances, balancing, hedging'.padEnd(38)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'hedged'.padStart(8)}${'extra load'.padStart(12)}${'p99 / healthy'.padStart(15)}`,
+    `${'instances, balancing, hedging'.padEnd(38)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'hedged'.padStart(8)}${'extra load'.padStart(12)}${'p99 / healthy'.padStart(15)}${'failed'.padStart(8)}`,
   );
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   // Every configuration has its own client (and latency window), warmed up
@@ -256,7 +285,7 @@ if (parts.has('tail')) {
         return total;
       };
       const name = `${state}, ${balancing}, ${hedge ? 'hedging at p95' : 'no hedging'}`;
-      const results: { p50: number; p99: number; p999: number; hedged: number; extra: number }[] = [];
+      const results: { p50: number; p99: number; p999: number; hedged: number; extra: number; failed: number }[] = [];
       return { name, balancing, state, hedge, client, served, counter, results };
     }),
   );
@@ -277,7 +306,7 @@ if (parts.has('tail')) {
     const healthy = configs.find((c) => c.balancing === config.balancing && c.state === 'healthy');
     const vsHealthy = median(config.results.map((x, i) => x.p99 / (healthy?.results[i]?.p99 ?? Number.NaN)));
     console.log(
-      `${config.name.padEnd(38)}${m('p50').toFixed(1).padStart(8)}${m('p99').toFixed(1).padStart(9)}${m('p999').toFixed(1).padStart(10)}${pct(m('hedged')).padStart(8)}${pct(m('extra')).padStart(12)}${vsHealthy.toFixed(2).padStart(15)}`,
+      `${config.name.padEnd(38)}${m('p50').toFixed(1).padStart(8)}${m('p99').toFixed(1).padStart(9)}${m('p999').toFixed(1).padStart(10)}${pct(m('hedged')).padStart(8)}${pct(m('extra')).padStart(12)}${vsHealthy.toFixed(2).padStart(15)}${String(config.results.reduce((sum, x) => sum + x.failed, 0)).padStart(8)}`,
     );
     if (config.hedge) {
       const met = vsHealthy <= 1.2 && m('extra') <= 0.05;
