@@ -18,7 +18,8 @@ const ABLATION_ROUNDS = Number(process.env.BENCH_ABLATION_ROUNDS ?? 5);
 const ABLATION_SECONDS = Number(process.env.BENCH_ABLATION_DURATION ?? 2);
 const TARGET = 0.92;
 const CONCURRENCY = 50;
-const pin = availableParallelism() >= 2;
+const cores = availableParallelism();
+const pin = cores >= 2;
 // The load (this process, every thread) on core 0, the upstreams on core 1.
 if (pin) execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
 const children: ChildProcess[] = [];
@@ -70,7 +71,7 @@ const loadAverage = () =>
   loadavg()
     .map((x) => x.toFixed(2))
     .join(', ');
-console.log(`load average at start: ${loadAverage()} (${availableParallelism()} cores)`);
+console.log(`load average at start: ${loadAverage()} (${cores} cores)`);
 process.on('exit', () => console.log(`load average at the end: ${loadAverage()}`));
 
 // BENCH_PARTS picks the parts to run (default all three).
