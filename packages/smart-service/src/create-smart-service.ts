@@ -18,7 +18,7 @@ import {
 import { isServiceName, SERVICE_NAME_PATTERN } from 'smart-protocol';
 import { trackApp } from './context.ts';
 import { FeatureDisabledError, InvalidServiceOptionError, MissingSettingError } from './errors.ts';
-import { createLogger, requestLogger } from './logger.ts';
+import { createLogger } from './logger.ts';
 import {
   type AtlasSettings,
   atlasClientFor,
@@ -208,7 +208,6 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   });
   const serverOptions: FastifyServerOptions = {
     loggerInstance: logger,
-    childLoggerFactory: requestLogger as unknown as FastifyServerOptions['childLoggerFactory'],
     genReqId: requestIdFor,
     requestIdHeader: false,
     // Our own access line replaces Fastify's two lines per request.

@@ -114,8 +114,10 @@ export function writeAccessLine(log: Logger, line: AccessLine): void {
 }
 
 /**
- * Fastify's `childLoggerFactory` for a service: each request's logger.
- * For a route without its own log level or serializers (nearly all), the
+ * A `childLoggerFactory` for a service: each request's logger (tracing's
+ * factory makes them with it; without tracing Fastify's default factory
+ * is cheaper, as Fastify checks the logger a custom factory returns on
+ * every request, ~0.5 us). For a route without its own log level or serializers (nearly all), the
  * child is made as pino makes one, minus the option checks and the
  * formatter object pino builds per child: the parent's prototype with the
  * bindings appended to its pre-serialised bindings (each value through
