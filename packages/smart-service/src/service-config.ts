@@ -79,11 +79,11 @@ export const serviceSchema = z.object({
      */
     shedding: z.object({
       enabled: z.boolean().default(true),
-      initialLimit: z.number().int().positive().default(20),
-      minLimit: z.number().int().positive().default(5),
+      initialLimit: z.number().int().positive().default(100),
+      minLimit: z.number().int().positive().default(10),
       maxLimit: z.number().int().positive().default(1_000),
       latencyTolerance: z.number().min(1.1).default(2),
-      minQueueDelayMs: z.number().nonnegative().default(2),
+      minQueueDelayMs: z.number().nonnegative().default(5),
       maxQueueDelayMs: z.number().positive().default(100),
       windowMs: z.number().int().positive().default(100),
       maxEventLoopDelayMs: z.number().positive().default(200),

@@ -8,7 +8,7 @@ export interface ConcurrencyLimitOptions {
   readonly maxLimit: number;
   /** Mean latency up to `latencyTolerance` × the unloaded latency is normal; above it the limits shrink. */
   readonly latencyTolerance: number;
-  /** The queue-wait limit never goes below this (ms). */
+  /** The queue-wait limit never goes below this, and latency this much over the tolerated is still normal (ms). */
   readonly minQueueDelayMs: number;
   /** The queue-wait limit while latency is normal, and at start (ms): bursts up to it are served. */
   readonly maxQueueDelayMs: number;
@@ -22,9 +22,11 @@ const MIN_SAMPLES = 5;
 const SMOOTHING = 0.2;
 /** The gradient's floor: a window can at most halve what it aims at. */
 const MIN_GRADIENT = 0.5;
+/** How fast the queue-wait limit grows back, a window, while latency is normal (from 2 to 100 ms in ~1 s). */
+const QUEUE_REGROWTH = 1.5;
 /**
- * How fast the unloaded latency follows the windows' fastest requests
- * upwards (a time constant): slowly, so a service that really became slower
+ * How fast the unloaded latency follows the windows' mean latency upwards
+ * (a time constant): slowly, so a service that really became slower
  * (a new release, a slower database) is relearnt within about a minute, and
  * a load that grows no faster than that cannot pass for "unloaded".
  */
@@ -37,9 +39,9 @@ const RELEARN_MS = 30_000;
  * C++, Rust's tower-acc, and Go, .NET and Elixir ones; npm's are fixed
  * limits), so it is written here.
  *
- * It learns the unloaded latency (the fastest request of each window, kept
- * as a slowly rising minimum) and compares each window's mean latency with
- * it, times `latencyTolerance`:
+ * It learns the unloaded latency (the least mean latency of a window of
+ * successful requests, rising only slowly) and compares each window's mean
+ * latency with it, times `latencyTolerance`, plus `minQueueDelayMs` of slack:
  * - the limit of requests in flight grows by √limit a window while the
  *   latency is within that and at least half of the limit is used, and
  *   shrinks by their ratio when latency rises (Gradient2's rule);
@@ -51,7 +53,7 @@ const RELEARN_MS = 30_000;
  *   the queue-wait limit is shed, as Facebook's servers drop requests by
  *   their queueing delay (CoDel). That limit starts at `maxQueueDelayMs`
  *   (bursts are served), shrinks by the same ratio when latency rises, down
- *   to `minQueueDelayMs`, and grows back by one unloaded latency a window.
+ *   to `minQueueDelayMs`, and grows back by half a window while latency is normal.
  * So under overload the accepted requests' mean latency stays near
  * `latencyTolerance` × unloaded, and the excess is answered at once.
  *
@@ -59,12 +61,12 @@ const RELEARN_MS = 30_000;
  * no allocation (one `setImmediate` per busy loop iteration, not per request).
  *
  * @example
- * const limits = new ConcurrencyLimit({ initialLimit: 20, minLimit: 5, maxLimit: 1000,
- *   latencyTolerance: 2, minQueueDelayMs: 2, maxQueueDelayMs: 100, windowMs: 100 });
+ * const limits = new ConcurrencyLimit({ initialLimit: 100, minLimit: 10, maxLimit: 1000,
+ *   latencyTolerance: 2, minQueueDelayMs: 5, maxQueueDelayMs: 100, windowMs: 100 });
  * const wait = limits.admit(performance.now());
  * if (wait < 0) return shed();
  * // ... when the request finishes:
- * limits.release(elapsedMs + wait);
+ * limits.release(elapsedMs + wait, status < 499);
  */
 export class ConcurrencyLimit {
   readonly #options: ConcurrencyLimitOptions;
@@ -74,11 +76,10 @@ export class ConcurrencyLimit {
   #minRtt = Number.POSITIVE_INFINITY;
   #queueLimit: number;
   #shed = 0;
-  // The window: when it started, its samples' sum, count and least, the most in flight.
+  // The window: when it started, its samples' sum and count, the most in flight.
   #windowStart = performance.now();
   #sum = 0;
   #count = 0;
-  #fastest = Number.POSITIVE_INFINITY;
   #peak = 0;
   // The event loop's queue: when its current iteration's first request came, and whether one has.
   #iterationStart = 0;
@@ -134,12 +135,16 @@ export class ConcurrencyLimit {
     return wait;
   }
 
-  /** Releases an admitted request that took `latencyMs`, its queue wait included. */
-  release(latencyMs: number): void {
+  /**
+   * Releases an admitted request that took `latencyMs`, its queue wait
+   * included; `sample` false leaves its latency out (a failure, fast or
+   * slow, says nothing of how loaded the service is).
+   */
+  release(latencyMs: number, sample = true): void {
     this.#inFlight--;
+    if (!sample) return;
     this.#sum += latencyMs;
     this.#count++;
-    if (latencyMs < this.#fastest) this.#fastest = latencyMs;
     const now = performance.now();
     if (now - this.#windowStart >= this.#options.windowMs && this.#count >= MIN_SAMPLES) this.#update(now);
   }
@@ -158,10 +163,12 @@ export class ConcurrencyLimit {
 
   #update(now: number): void {
     const { latencyTolerance, minLimit, maxLimit, minQueueDelayMs, maxQueueDelayMs } = this.#options;
-    if (this.#fastest < this.#minRtt) this.#minRtt = this.#fastest;
-    else this.#minRtt += (this.#fastest - this.#minRtt) * Math.min(1, (now - this.#windowStart) / RELEARN_MS);
     const latency = this.#sum / this.#count;
-    const gradient = Math.max(MIN_GRADIENT, Math.min(1, (latencyTolerance * this.#minRtt) / latency));
+    if (latency < this.#minRtt) this.#minRtt = latency;
+    else this.#minRtt += (latency - this.#minRtt) * Math.min(1, (now - this.#windowStart) / RELEARN_MS);
+    // A few ms over is jitter (GC, a busy machine), not overload, however fast the service.
+    const normal = latencyTolerance * this.#minRtt + minQueueDelayMs;
+    const gradient = Math.max(MIN_GRADIENT, Math.min(1, normal / latency));
     // Gradient2: limit × gradient + √limit, smoothed; not grown while less
     // than half of it is used (the service, not the limit, sets the latency then).
     let target = this.#limit * gradient + Math.sqrt(this.#limit);
@@ -171,11 +178,10 @@ export class ConcurrencyLimit {
     this.#queueLimit =
       gradient < 1
         ? Math.max(minQueueDelayMs, this.#queueLimit * gradient)
-        : Math.min(maxQueueDelayMs, this.#queueLimit + this.#minRtt);
+        : Math.min(maxQueueDelayMs, this.#queueLimit * QUEUE_REGROWTH + this.#minRtt);
     this.#windowStart = now;
     this.#sum = 0;
     this.#count = 0;
-    this.#fastest = Number.POSITIVE_INFINITY;
     this.#peak = this.#inFlight;
   }
 }

@@ -9,6 +9,7 @@ import { CALLER_HEADER } from 'smart-protocol';
 import { BodyTooDeepError, OverloadedError, RateLimitedError } from '../errors.ts';
 import type { ServiceConfig } from '../service-config.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
+import { routeOf } from './request-context.ts';
 
 /** What the protection plugin is made from. */
 export interface ProtectionOptions {
@@ -21,7 +22,7 @@ export interface ProtectionOptions {
 
 /** Probes and metrics are never shed nor limited: a busy instance must still say how it is. */
 export function isProbe(request: FastifyRequest): boolean {
-  const route = request.routeOptions.url ?? '';
+  const route = routeOf(request) ?? '';
   return route.startsWith('/health/') || route === '/metrics';
 }
 
@@ -91,7 +92,7 @@ function storeFor(app: FastifyInstance, redis: Redis | undefined) {
 // The limit for a request's route, read from the live config on each request.
 function limitFor(app: FastifyInstance, request: FastifyRequest) {
   const settings = app.config.protection.rateLimit;
-  const route = settings.routes[request.routeOptions.url ?? ''];
+  const route = settings.routes[routeOf(request) ?? ''];
   return { max: route?.max ?? settings.max, timeWindowMs: route?.timeWindowMs ?? settings.timeWindowMs };
 }
 
@@ -144,11 +145,13 @@ export const protection = fp(
     const retryAfter = { 'retry-after': String(shedding.retryAfterSeconds) };
     if (limiter) {
       // Released when the request finishes or its client hangs up (the lifecycle's observers see both).
-      app.lifecycle.observers.push((request, _status, seconds) => {
+      app.lifecycle.observers.push((request, status, seconds) => {
         const wait = (request as Tracked)[kQueueWait];
         if (wait < 0) return;
         (request as Tracked)[kQueueWait] = -1;
-        limiter.release(seconds * 1000 + wait);
+        // Only answers the service made are samples: failures (a dependency down, fast or
+        // slow) and hang-ups (499) would teach it a wrong unloaded latency.
+        limiter.release(seconds * 1000 + wait, status < 499);
       });
       await registerStallGuard(app, shedding);
     }
@@ -163,7 +166,7 @@ export const protection = fp(
       skipOnError: true,
       keyGenerator: (request) => {
         const caller = request.headers[CALLER_HEADER];
-        return `${request.method} ${request.routeOptions.url ?? ''}|${typeof caller === 'string' && caller ? caller : request.ip}`;
+        return `${request.method} ${routeOf(request) ?? ''}|${typeof caller === 'string' && caller ? caller : request.ip}`;
       },
       max: (request) => limitFor(app, request).max,
       timeWindow: (request) => limitFor(app, request).timeWindowMs,
