@@ -91,6 +91,7 @@ const frameOf = (node: ProfileNode) => `${node.callFrame.functionName} ${node.ca
 
 // Each sample's stack, from the leaf up: start-up samples are dropped, idle ones not counted.
 const totals = new Map<string, number>();
+const unsorted = new Map<string, number>(); // leaf frames of the samples no feature claimed
 let busy = 0;
 for (let i = 0; i < profile.samples.length; i++) {
   const leaf = nodes.get(profile.samples[i] as number) as ProfileNode;
@@ -109,6 +110,10 @@ for (let i = 0; i < profile.samples.length; i++) {
   const time = profile.timeDeltas[i] ?? 0;
   busy += time;
   const name = feature ?? 'other (V8, timers, microtasks)';
+  if (!feature) {
+    const frame = `${leaf.callFrame.functionName || '(anonymous)'} ${leaf.callFrame.url.replace(/.*node_modules\//, '')}`;
+    unsorted.set(frame, (unsorted.get(frame) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
   totals.set(name, (totals.get(name) ?? 0) + time);
 }
 
@@ -122,5 +127,9 @@ for (const [name, time] of [...totals].sort((a, b) => b[1] - a[1])) {
   console.log(
     `${name.padEnd(50)}${`${(share * 100).toFixed(1)}%`.padStart(8)}${(share * perRequest).toFixed(2).padStart(12)}`,
   );
+}
+console.log('\nthe largest leaf frames of "other":');
+for (const [frame, time] of [...unsorted].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+  console.log(`  ${`${((time / busy) * 100).toFixed(1)}%`.padStart(6)}  ${frame}`);
 }
 console.log(`\nprofile: ${join(dir, file)} (open in Chrome DevTools > Performance, or speedscope)`);

@@ -123,8 +123,11 @@ describe('graceful shutdown', () => {
     );
   });
 
-  it('logs an uncaught exception, shuts down and exits 1', async () => {
+  it('writes log lines as each turn of the event loop ends, and every line before a crash exit', async () => {
     const service = await startService({ SMART_SHUTDOWN__DRAIN_DELAY_MS: '0' });
+    await request(`${service.base}/fast`, { headers: { 'x-request-id': 'turn-1' } }).then((res) => res.body.dump());
+    // Written when the turn ends, not at the next line nor at exit: the process is idle now.
+    await eventually(() => service.lines.some((line) => line.requestId === 'turn-1'), 2_000);
     await request(`${service.base}/crash`).then((res) => res.body.dump());
     const exit = await service.exited;
     expect(exit.code).toBe(1);
