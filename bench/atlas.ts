@@ -15,6 +15,8 @@
 //   BENCH_INSTANCES (1000)  BENCH_SERVICES (50)  BENCH_WATCHERS (200)  BENCH_CHANGES (20)
 //   BENCH_HEARTBEAT_SECONDS (5)  BENCH_HEARTBEAT_CONCURRENCY (64)
 //   BENCH_ATLAS_PROFILE=<dir>: Atlas runs with `node --cpu-prof` and writes its profile there when it stops
+//   BENCH_ATLAS_BASE_ROOT=<checkout>: that checkout's Atlas too (its bench/servers/atlas.ts, after its
+//     `pnpm install`), before this one on each store, in the same run: rows marked "(base)"
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ const CHANGES = Number(process.env.BENCH_CHANGES ?? 20);
 const HEARTBEAT_SECONDS = Number(process.env.BENCH_HEARTBEAT_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_HEARTBEAT_CONCURRENCY ?? 64);
 const STORES = (process.env.BENCH_STORES ?? 'postgres,etcd').split(',').map((s) => s.trim());
+const BASE_ROOT = process.env.BENCH_ATLAS_BASE_ROOT;
 const TTL_SECONDS = 30; // Atlas's default TTL: a heartbeat every 10 s
 const TOKEN = 'bench-admin-token-0123456789';
 const REALM = 'testing';
@@ -50,8 +53,10 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 };
 
+let databases = 0;
+let throwawayPostgres: string | undefined;
 async function postgresEnv(): Promise<Record<string, string>> {
-  let databaseUrl = process.env.DATABASE_URL;
+  let databaseUrl = process.env.DATABASE_URL ?? throwawayPostgres;
   if (!databaseUrl) {
     const dir = mkdtempSync(join(tmpdir(), 'atlas-bench-'));
     const out = execFileSync('bash', [join(root, 'scripts/test-servers.sh'), 'start', dir, 'postgres'], {
@@ -64,10 +69,11 @@ async function postgresEnv(): Promise<Record<string, string>> {
     cleanups.push(() => {
       execFileSync('bash', [join(root, 'scripts/test-servers.sh'), 'stop', dir]);
     });
+    throwawayPostgres = databaseUrl;
   }
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
-  const dbName = `atlas_bench_${process.pid}`;
+  const dbName = `atlas_bench_${process.pid}_${databases++}`;
   await admin.query(`drop database if exists ${dbName} with (force)`);
   await admin.query(`create database ${dbName}`);
   await admin.end();
@@ -100,9 +106,9 @@ function cpuSeconds(pid: number): number {
 
 async function startAtlas(
   storeEnv: Record<string, string>,
+  server: string,
 ): Promise<{ base: string; pid: number; stop: () => Promise<void> }> {
   const pin = availableParallelism() >= 2;
-  const server = fileURLToPath(new URL('./servers/atlas.ts', import.meta.url));
   const profile = process.env.BENCH_ATLAS_PROFILE;
   const args = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), server];
   const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, ...args] : args, {
@@ -263,28 +269,38 @@ async function fleet(store: string, base: string, pid: number): Promise<Figures>
 }
 
 const results: Figures[] = [];
+const variants = [
+  ...(BASE_ROOT ? [{ label: ' (base)', server: join(BASE_ROOT, 'bench/servers/atlas.ts') }] : []),
+  { label: '', server: fileURLToPath(new URL('./servers/atlas.ts', import.meta.url)) },
+];
 try {
   for (const store of STORES) {
-    const env = store === 'etcd' ? await etcdEnv() : await postgresEnv();
-    const atlas = await startAtlas(env);
-    console.log(
-      `atlas bench: Atlas on ${store}${availableParallelism() >= 2 ? ', pinned to core 1' : ''}; ` +
-        `${INSTANCES} instances in ${SERVICES} services (TTL ${TTL_SECONDS} s), ${WATCHERS} config + ${WATCHERS} instance watchers`,
-    );
-    results.push(await fleet(store, atlas.base, atlas.pid));
-    await atlas.stop();
+    for (const variant of variants) {
+      // Each Atlas on a store of its own (a fresh database, a fresh etcd member).
+      const env = store === 'etcd' ? await etcdEnv() : await postgresEnv();
+      const atlas = await startAtlas(env, variant.server);
+      console.log(
+        `atlas bench: Atlas${variant.label} on ${store}${availableParallelism() >= 2 ? ', pinned to core 1' : ''}; ` +
+          `${INSTANCES} instances in ${SERVICES} services (TTL ${TTL_SECONDS} s), ${WATCHERS} config + ${WATCHERS} instance watchers`,
+      );
+      results.push(await fleet(`${store}${variant.label}`, atlas.base, atlas.pid));
+      await atlas.stop();
+    }
   }
 } finally {
   await cleanup();
 }
 const pad = (text: string | number, n: number) => String(text).padStart(n);
+const width = Math.max(10, ...results.map((r) => r.store.length + 2));
 console.log(
-  `\n${'store'.padEnd(10)}${pad('fan-out p50', 13)}${pad('p99', 8)}${pad('max', 8)}${pad('heartbeats/s', 14)}${pad('per CPU-s', 11)}${pad('failed', 8)}`,
+  `\n${'store'.padEnd(width)}${pad('fan-out p50', 13)}${pad('p99', 8)}${pad('max', 8)}${pad('heartbeats/s', 14)}` +
+    `${pad('per CPU-s', 11)}${pad('CPU us/beat', 13)}${pad('failed', 8)}`,
 );
 for (const r of results) {
   console.log(
-    `${r.store.padEnd(10)}${pad(r.fanoutP50.toFixed(1), 13)}${pad(r.fanoutP99.toFixed(1), 8)}${pad(r.fanoutMax.toFixed(1), 8)}` +
-      `${pad(r.heartbeatsPerSecond, 14)}${pad(r.heartbeatsPerCpuSecond, 11)}${pad(r.failures, 8)}`,
+    `${r.store.padEnd(width)}${pad(r.fanoutP50.toFixed(1), 13)}${pad(r.fanoutP99.toFixed(1), 8)}${pad(r.fanoutMax.toFixed(1), 8)}` +
+      `${pad(r.heartbeatsPerSecond, 14)}${pad(r.heartbeatsPerCpuSecond, 11)}${pad((1e6 / r.heartbeatsPerCpuSecond).toFixed(0), 13)}` +
+      `${pad(r.failures, 8)}`,
   );
 }
 console.log(`(fan-out: ms from a config write starting until all ${WATCHERS} watchers have it, ${CHANGES} changes)`);

@@ -13,8 +13,10 @@ interface Waiting<In, Out> {
  * as one call of `run`, so a fleet's heartbeats cost one statement per batch
  * instead of one per heartbeat. One batch is in flight at a time, so batches
  * never race each other (on Postgres: they lock rows in one order); under
- * load a batch simply grows. An item whose `key` is already in the batch
- * waits for the next one, so a batch holds each key once. A failed batch
+ * load a batch simply grows. With a `key`, an item whose key is already in
+ * the batch waits for the next one, so a batch holds each key once. A batch
+ * starts after every item in it arrived, so a batch of reads answers each
+ * with data no older than its call. A failed batch
  * fails each of its items, as each call alone would have failed.
  *
  * @example
@@ -23,13 +25,14 @@ interface Waiting<In, Out> {
  */
 export class Batcher<In, Out> {
   readonly #run: BatchRun<In, Out>;
-  readonly #key: (item: In) => string;
+  readonly #key: ((item: In) => string) | undefined;
   readonly #max: number;
   #queue: Waiting<In, Out>[] = [];
   #busy = false;
   #scheduled = false;
 
-  constructor(run: BatchRun<In, Out>, key: (item: In) => string, max = 500) {
+  /** `key`: items of the same key never share a batch (none are kept apart without it). */
+  constructor(run: BatchRun<In, Out>, key?: (item: In) => string, max = 500) {
     this.#run = run;
     this.#key = key;
     this.#max = max;
@@ -59,10 +62,10 @@ export class Batcher<In, Out> {
     const later: Waiting<In, Out>[] = [];
     const keys = new Set<string>();
     for (const waiting of this.#queue) {
-      const key = this.#key(waiting.item);
-      if (batch.length >= this.#max || keys.has(key)) later.push(waiting);
+      const key = this.#key?.(waiting.item);
+      if (batch.length >= this.#max || (key !== undefined && keys.has(key))) later.push(waiting);
       else {
-        keys.add(key);
+        if (key !== undefined) keys.add(key);
         batch.push(waiting);
       }
     }

@@ -135,17 +135,30 @@ class EtcdFeed implements ChangeFeed {
     for (const topic of new Set(changed)) this.events.emit('change', topic);
   }
 
-  // One round trip: a read-only transaction of one range per marker.
-  async index(wanted: readonly string[]): Promise<number> {
-    if (wanted.length === 0) return 0;
-    const res = await this.#kv.txn(
-      wanted.map((topic) => ({ request_range: { key: this.#kv.key(keys.topic(topic)) } })),
+  // The blocking queries that arrive together (the watchers a change woke, re-arming) share one
+  // round trip: a read-only transaction of one range per marker (128 to a transaction, etcd's default limit).
+  readonly #indexes = new Batcher<readonly string[], number>(async (calls) => {
+    const wanted = [...new Set(calls.flat())];
+    const chunks = Array.from({ length: Math.ceil(wanted.length / 128) }, (_, i) =>
+      wanted.slice(i * 128, i * 128 + 128),
     );
-    let max = 0;
-    for (const op of res.responses) {
-      for (const kv of op.response_range?.kvs ?? []) max = Math.max(max, Number(kv.mod_revision));
-    }
-    return max;
+    const indexes = new Map<string, number>();
+    const answers = await Promise.all(
+      chunks.map((chunk) =>
+        this.#kv.txn(chunk.map((topic) => ({ request_range: { key: this.#kv.key(keys.topic(topic)) } }))),
+      ),
+    );
+    answers.forEach((res, c) => {
+      res.responses.forEach((op, i) => {
+        const kv = op.response_range?.kvs[0];
+        if (kv) indexes.set(chunks[c]?.[i] as string, Number(kv.mod_revision));
+      });
+    });
+    return calls.map((topics) => Math.max(0, ...topics.map((topic) => indexes.get(topic) ?? 0)));
+  });
+
+  async index(wanted: readonly string[]): Promise<number> {
+    return wanted.length === 0 ? 0 : this.#indexes.add(wanted);
   }
 
   onChange(listener: (topic: string) => void): () => void {

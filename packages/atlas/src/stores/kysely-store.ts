@@ -173,14 +173,17 @@ class KyselyFeed implements ChangeFeed {
     return result;
   }
 
+  // The blocking queries that arrive together (the watchers a change woke, re-arming) look their indexes up in one query.
+  readonly #indexes = new Batcher<readonly string[], number>(async (calls) => {
+    const wanted = [...new Set(calls.flat())];
+    const { rows } = await sql<{ topic: string; idx: string | number }>`
+      select topic, idx from atlas_topics where topic = any(${wanted}::text[])`.execute(this.#db);
+    const indexes = new Map(rows.map((row) => [row.topic, Number(row.idx)]));
+    return calls.map((topics) => Math.max(0, ...topics.map((topic) => indexes.get(topic) ?? 0)));
+  });
+
   async index(wanted: readonly string[]): Promise<number> {
-    if (wanted.length === 0) return 0;
-    const row = await this.#db
-      .selectFrom('atlas_topics')
-      .select((eb) => eb.fn.max('idx').as('idx'))
-      .where('topic', 'in', [...wanted])
-      .executeTakeFirst();
-    return Number(row?.idx ?? 0);
+    return wanted.length === 0 ? 0 : this.#indexes.add(wanted);
   }
 
   onChange(listener: (topic: string) => void): () => void {
