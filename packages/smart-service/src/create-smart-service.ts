@@ -312,7 +312,7 @@ async function registerPlugins(app: FastifyInstance, parts: Parts): Promise<void
     version,
     realm,
   });
-  await app.register(dependencies, {});
+  await app.register(dependencies, config.dependencies);
   await app.register(problemErrors, { service: name, production: realm === 'production' });
   await app.register(health, config.health);
   await app.register(configHealth);

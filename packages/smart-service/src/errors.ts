@@ -130,10 +130,17 @@ export class DependencyUnavailableError extends createError(
   readonly dependency: Dependency;
   /** What the driver said (logged once per outage; not in the answer, which stays stable). */
   readonly reason: string;
-  constructor(dependency: Dependency, reason: string, options: SmartServiceErrorOptions = {}) {
+  /** Saturated (a full pool), not down: later calls still wait their turn instead of failing fast. */
+  readonly busy: boolean;
+  constructor(
+    dependency: Dependency,
+    reason: string,
+    { busy = false, ...options }: SmartServiceErrorOptions & { busy?: boolean } = {},
+  ) {
     super(dependency, { headers: { 'retry-after': '1' }, problem: { dependency }, ...options });
     this.dependency = dependency;
     this.reason = reason;
+    this.busy = busy;
   }
 }
 

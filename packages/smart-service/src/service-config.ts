@@ -59,6 +59,15 @@ export const serviceSchema = z.object({
     offlineQueue: z.boolean().default(false),
     keyPrefix: z.string().default(''),
   }),
+  /** Outages of Redis and the database (plugins/dependencies.ts); read at start. */
+  dependencies: z.object({
+    /** While one is known down, calls to it fail at once with 503 (no timeout each) until a probe succeeds. */
+    failFast: z.boolean().default(true),
+    /** The wait before the second probe of a down dependency (the first runs at once); doubles after each failure. */
+    probeIntervalMs: z.number().int().positive().default(250),
+    /** The longest wait between two probes (so at most about this long from its return to the outage's end). */
+    probeMaxIntervalMs: z.number().int().positive().default(2_000),
+  }),
   health: z.object({
     /** Default timeout of a readiness check. */
     timeoutMs: ms(2_000),

@@ -53,7 +53,7 @@ describe('redis', () => {
     expect(app.logs.filter((line) => line.msg === 'redis available again')).toHaveLength(1);
   });
 
-  it('answers 503 within 500 ms while Redis hangs (commands time out), and recovers when it answers again', async () => {
+  it('fails fast while Redis hangs: the first request meets the command timeout (503 within 500 ms), the next answer 503 in milliseconds, and the first PING that answers ends the outage', async () => {
     const redis = privateRedis();
     const app = await build({ realm: 'testing', redis: true, env: { SMART_REDIS__URL: redis.url } });
     app.get('/counter', async () => ({ count: await app.redis.incr('counter') }));
@@ -67,9 +67,52 @@ describe('redis', () => {
     expect(hung.json()).toMatchObject({ code: 'SMART_SERVICE_DEPENDENCY_UNAVAILABLE', dependency: 'redis' });
     expect(took).toBeLessThan(500);
 
+    // Known down now: no request waits for the command timeout any more.
+    const tookEach: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const began = performance.now();
+      const refused = await app.inject('/counter');
+      tookEach.push(performance.now() - began);
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.json()).toMatchObject({ code: 'SMART_SERVICE_DEPENDENCY_UNAVAILABLE', dependency: 'redis' });
+    }
+    expect(Math.max(...tookEach)).toBeLessThan(50);
+    // Readiness (its own connection, its own PING) still tells the truth.
+    expect((await app.inject('/health/ready')).statusCode).toBe(503);
+
     redis.resume();
+    const resumed = performance.now();
     await eventually(async () => (await app.inject('/counter')).statusCode === 200);
-    await eventually(() => app.logs.some((line) => line.msg === 'redis available again'));
+    // The probe waits at most dependencies.probeMaxIntervalMs (2 s) between tries.
+    expect(performance.now() - resumed).toBeLessThan(3_500);
+    expect(app.logs.filter((line) => Number(line.level) >= 50).map((line) => line.msg)).toEqual(['redis unavailable']);
+    const back = app.logs.filter((line) => line.msg === 'redis available again');
+    expect(back).toHaveLength(1);
+    expect(back[0]?.refused).toBeGreaterThanOrEqual(51);
+  });
+
+  it('with dependencies.failFast off, each request during a hang waits its own command timeout (the setting is honoured)', async () => {
+    const redis = privateRedis();
+    const app = await build({
+      realm: 'testing',
+      redis: true,
+      env: {
+        SMART_REDIS__URL: redis.url,
+        SMART_DEPENDENCIES__FAIL_FAST: 'false',
+        SMART_REDIS__COMMAND_TIMEOUT_MS: '150',
+      },
+    });
+    app.get('/counter', async () => ({ count: await app.redis.incr('counter') }));
+    expect((await app.inject('/counter')).statusCode).toBe(200);
+
+    redis.hang();
+    expect((await app.inject('/counter')).statusCode).toBe(503);
+    const started = performance.now();
+    const again = await app.inject('/counter');
+    expect(again.statusCode).toBe(503);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(100);
+    redis.resume();
   });
 
   it('refuses to start without a Redis URL outside local when the service uses Redis', async () => {

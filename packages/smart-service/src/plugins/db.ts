@@ -62,8 +62,10 @@ export function dbUnavailability(err: unknown, port: number): string | undefined
 // full: pg's own connectionTimeoutMillis covers opening a new one (a refused
 // connection fails at once), and a saturated pool would otherwise queue a
 // request for as long. A connection that arrives after the deadline goes
-// straight back.
-function withAcquireTimeout(pool: pg.Pool, timeoutMs: number) {
+// straight back. While the database is known down (`failFast`), a query
+// fails at once, before it takes or opens a connection: a blackholed server
+// would otherwise cost each one db.connectionTimeoutMs.
+function withAcquireTimeout(pool: pg.Pool, timeoutMs: number, failFast: () => Error | undefined) {
   // pg's pool listens for a client's 'error' only while it is idle: a backend
   // terminated mid-query would emit one on a checked-out client, unheard, and
   // crash the process. The query itself rejects with the same error.
@@ -76,6 +78,8 @@ function withAcquireTimeout(pool: pg.Pool, timeoutMs: number) {
     return client;
   };
   const connect = (): Promise<pg.PoolClient> => {
+    const refused = failFast();
+    if (refused) return Promise.reject(refused);
     // Room in the pool: an idle connection, or a new one (bounded by db.connectionTimeoutMs).
     const full = pool.idleCount === 0 && pool.totalCount >= (pool.options.max ?? 10);
     if (timeoutMs <= 0 || !full) return pool.connect().then(guard);
@@ -84,7 +88,8 @@ function withAcquireTimeout(pool: pg.Pool, timeoutMs: number) {
       const timer = setTimeout(() => {
         late = true;
         const reason = `no pooled connection within ${timeoutMs} ms (pool exhausted: ${pool.totalCount} in use, ${pool.waitingCount} waiting)`;
-        reject(new DependencyUnavailableError('db', reason));
+        // Busy, not down: the database answers, just not soon enough for this request.
+        reject(new DependencyUnavailableError('db', reason, { busy: true }));
       }, timeoutMs);
       pool.connect().then(
         (client) => {
@@ -148,7 +153,9 @@ function postgresDialect(app: FastifyInstance, options: DbOptions & { url: strin
     },
   });
   app.healthCheck('db', probe);
-  return new PostgresDialect({ pool: withAcquireTimeout(pool, options.acquireTimeoutMs) });
+  return new PostgresDialect({
+    pool: withAcquireTimeout(pool, options.acquireTimeoutMs, () => app.dependencies.failFast('db')),
+  });
 }
 
 // PGlite is one process's database: two processes on one folder silently

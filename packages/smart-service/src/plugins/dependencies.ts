@@ -16,12 +16,19 @@ export interface Dependencies {
   register(name: Dependency, spec: DependencySpec): void;
   /** The 503 to answer with when `err` is a dependency's unavailability (and counts it), else undefined. */
   unavailable(err: unknown): DependencyUnavailableError | undefined;
-  /** Marks a dependency down (a transition is logged and reported once). */
+  /** Marks a dependency down (a transition is logged and reported once); calls to it fail fast until a probe succeeds. */
   down(name: Dependency, reason: string, cause?: unknown): void;
+  /** Marks a dependency saturated (a full pool): logged like an outage, but calls still wait their turn. */
+  busy(name: Dependency, reason: string): void;
   /** Marks a dependency up again (logged once, with how long it was down and what was refused). */
   up(name: Dependency): void;
-  /** True while the dependency is known to be down. */
+  /** True while the dependency is known to be down or saturated. */
   isDown(name: Dependency): boolean;
+  /**
+   * The error a call to the dependency should fail with at once, without
+   * going near it, while it is known down (not merely busy); else undefined.
+   */
+  failFast(name: Dependency): DependencyUnavailableError | undefined;
 }
 
 declare module 'fastify' {
@@ -31,18 +38,28 @@ declare module 'fastify' {
   }
 }
 
-/** Settings of the tracker. */
+/** Settings of the tracker (the `dependencies.*` config keys). */
 export interface DependenciesOptions {
-  /** How often a down dependency is probed, and how often the count of refused requests is logged. */
+  /** Calls to a dependency known down fail at once (default true); false: each waits its own timeout. */
+  readonly failFast?: boolean;
+  /** The wait before the second probe of a down dependency (the first runs at once); doubles after each failure. */
   readonly probeIntervalMs?: number;
+  /** The longest wait between probes. */
+  readonly probeMaxIntervalMs?: number;
+  /** How often the count of refused requests is logged. */
   readonly countIntervalMs?: number;
 }
 
 interface Outage {
   readonly since: number;
-  readonly reason: string;
+  reason: string;
+  /** Saturated, not down: calls are not failed fast. */
+  busy: boolean;
   refused: number;
   counted: number;
+  /** The wait before the next probe. */
+  delay: number;
+  probing: boolean;
   probe: NodeJS.Timeout | undefined;
   count: NodeJS.Timeout | undefined;
 }
@@ -54,18 +71,102 @@ interface Outage {
  * (`SMART_SERVICE_DEPENDENCY_UNAVAILABLE`) and counted, and the count is
  * logged at most every `countIntervalMs`; the dependency is probed on its
  * own connection until it answers, and its return is logged once.
+ *
+ * While a dependency is known down, calls to it fail fast: the redis and db
+ * plugins ask `failFast()` before sending anything, so a hung Redis costs a
+ * request microseconds instead of its command timeout, and only the probe
+ * goes near it (at once, then with back-off from `probeIntervalMs` to
+ * `probeMaxIntervalMs`); the first probe that succeeds ends the outage. A
+ * circuit breaker keyed to the outage: open while down, the probe its
+ * half-open trial, closed again on its success. Why not opossum (or any
+ * breaker library): a breaker wraps one function and learns "down" from a
+ * failure rate over calls, so it would need wrapping every ioredis command
+ * and Kysely query, and would keep a second, disagreeing idea of "down"
+ * beside this one, which the logs, Bugsnag, readiness and the rate limiter
+ * (protection.ts) already read. Here "down" is decided by what the driver
+ * says (a refused, closed or timed-out connection: one such failure is
+ * enough, as each already cost a timeout), and trial calls are a PING or a
+ * `select 1` on the probe's own connection, never a user's request. A
+ * saturated pool is `busy`: logged the same, but not failed fast (its
+ * queries are answered, just late; the acquire timeout bounds the wait).
  */
 export const dependencies = fp(
   async function dependencies(app: FastifyInstance, options: DependenciesOptions) {
-    const probeIntervalMs = options.probeIntervalMs ?? 500;
+    const failFast = options.failFast ?? true;
+    const probeIntervalMs = options.probeIntervalMs ?? 250;
+    const probeMaxIntervalMs = Math.max(probeIntervalMs, options.probeMaxIntervalMs ?? 2_000);
     const countIntervalMs = options.countIntervalMs ?? 10_000;
     const specs = new Map<Dependency, DependencySpec>();
     const outages = new Map<Dependency, Outage>();
     let closing = false;
 
     const stopTimers = (outage: Outage) => {
-      clearInterval(outage.probe);
+      clearTimeout(outage.probe);
       clearInterval(outage.count);
+      outage.probe = undefined;
+    };
+
+    // One probe at a time; the next after a doubling wait. A busy outage whose
+    // probe fails as an outage would (the database stopped answering while
+    // the pool was full) becomes a down one.
+    const probe = (name: Dependency, outage: Outage) => {
+      const spec = specs.get(name);
+      if (!spec || closing || outage.probing || outages.get(name) !== outage) return;
+      clearTimeout(outage.probe);
+      outage.probe = undefined;
+      outage.probing = true;
+      Promise.resolve()
+        .then(spec.probe)
+        .then(
+          () => tracker.up(name),
+          (err: unknown) => {
+            const reason = outage.busy ? spec.classify(err) : undefined;
+            if (reason !== undefined) tracker.down(name, reason, err);
+          },
+        )
+        .finally(() => {
+          outage.probing = false;
+          if (closing || outages.get(name) !== outage) return;
+          outage.probe = setTimeout(() => probe(name, outage), outage.delay);
+          outage.probe.unref();
+          outage.delay = Math.min(outage.delay * 2, probeMaxIntervalMs);
+        });
+    };
+
+    const open = (name: Dependency, reason: string, busy: boolean, cause: unknown) => {
+      const outage: Outage = {
+        since: Date.now(),
+        reason,
+        busy,
+        refused: 0,
+        counted: 0,
+        delay: probeIntervalMs,
+        probing: false,
+        probe: undefined,
+        count: undefined,
+      };
+      outages.set(name, outage);
+      app.log.error({ dependency: name, reason, ...(busy ? { busy } : {}) }, `${name} unavailable`);
+      app.reportError(new DependencyUnavailableError(name, reason, { cause }));
+      outage.count = setInterval(() => {
+        if (outage.refused === outage.counted) return;
+        app.log.warn(
+          { dependency: name, refused: outage.refused - outage.counted, downForMs: Date.now() - outage.since },
+          `${name} still unavailable`,
+        );
+        outage.counted = outage.refused;
+      }, countIntervalMs);
+      outage.count.unref();
+      // A first probe at once: a single slow command that timed out ends here within a round trip.
+      probe(name, outage);
+    };
+
+    // Errors failFast() made: they count as refused, but never reopen an outage a probe just closed.
+    const fastFailed = new WeakSet<DependencyUnavailableError>();
+    const refuse = (name: Dependency, err: DependencyUnavailableError) => {
+      const outage = outages.get(name);
+      if (outage) outage.refused++;
+      return err;
     };
 
     const tracker: Dependencies = {
@@ -74,62 +175,32 @@ export const dependencies = fp(
       },
       unavailable(err) {
         if (err instanceof DependencyUnavailableError) {
-          tracker.down(err.dependency, err.reason, err);
-          const outage = outages.get(err.dependency);
-          if (outage) outage.refused++;
-          return err;
+          if (fastFailed.has(err)) return refuse(err.dependency, err);
+          if (err.busy) tracker.busy(err.dependency, err.reason);
+          else tracker.down(err.dependency, err.reason, err);
+          return refuse(err.dependency, err);
         }
         for (const [name, spec] of specs) {
           const reason = spec.classify(err);
           if (reason === undefined) continue;
           tracker.down(name, reason, err);
-          const outage = outages.get(name);
-          if (outage) outage.refused++;
-          return new DependencyUnavailableError(name, reason, { cause: err });
+          return refuse(name, new DependencyUnavailableError(name, reason, { cause: err }));
         }
         return undefined;
       },
       down(name, reason, cause) {
-        if (closing || outages.has(name)) return;
-        const outage: Outage = {
-          since: Date.now(),
-          reason,
-          refused: 0,
-          counted: 0,
-          probe: undefined,
-          count: undefined,
-        };
-        outages.set(name, outage);
+        if (closing) return;
+        const outage = outages.get(name);
+        if (!outage) return open(name, reason, false, cause);
+        if (!outage.busy) return;
+        // Busy, and now down: the one more transition worth a line (no second report).
+        outage.busy = false;
+        outage.reason = reason;
         app.log.error({ dependency: name, reason }, `${name} unavailable`);
-        const report = new DependencyUnavailableError(name, reason, { cause });
-        app.reportError(report);
-        const spec = specs.get(name);
-        if (spec) {
-          let probing = false;
-          outage.probe = setInterval(() => {
-            if (probing) return;
-            probing = true;
-            spec
-              .probe()
-              .then(
-                () => tracker.up(name),
-                () => {},
-              )
-              .finally(() => {
-                probing = false;
-              });
-          }, probeIntervalMs);
-          outage.probe.unref();
-        }
-        outage.count = setInterval(() => {
-          if (outage.refused === outage.counted) return;
-          app.log.warn(
-            { dependency: name, refused: outage.refused - outage.counted, downForMs: Date.now() - outage.since },
-            `${name} still unavailable`,
-          );
-          outage.counted = outage.refused;
-        }, countIntervalMs);
-        outage.count.unref();
+      },
+      busy(name, reason) {
+        if (closing || outages.has(name)) return;
+        open(name, reason, true, undefined);
       },
       up(name) {
         const outage = outages.get(name);
@@ -142,6 +213,17 @@ export const dependencies = fp(
         );
       },
       isDown: (name) => outages.has(name),
+      failFast(name) {
+        if (!failFast) return undefined;
+        const outage = outages.get(name);
+        if (!outage || outage.busy) return undefined;
+        const err = new DependencyUnavailableError(
+          name,
+          `down since ${outage.since}: failing fast until a probe succeeds`,
+        );
+        fastFailed.add(err);
+        return err;
+      },
     };
     app.decorate('dependencies', tracker);
     app.addHook('onClose', async () => {

@@ -42,12 +42,42 @@ export function redisUnavailability(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The slice of ioredis's client the fast-fail gate uses. */
+interface Gated {
+  readonly status: string;
+  sendCommand(command: { reject(err: Error): void; promise: Promise<unknown> }, stream?: never): unknown;
+}
+
+// While Redis is known down (plugins/dependencies.ts), every command on the
+// connected client is rejected at once instead of waiting for its
+// commandTimeout: a hung Redis (the socket open, nothing answering) would
+// otherwise park each request for the timeout. Only in status `ready`: while
+// ioredis reconnects it fails commands itself (no offline queue) or queues
+// them (the user asked for that), and its handshake (INFO, SELECT) must get
+// through for the connection to become ready again. `sendCommand` is the one
+// path every command, pipeline and transaction takes (as tracing uses it).
+function failFastWhileDown(client: Gated, failFast: () => Error | undefined): void {
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = (command, stream) => {
+    if (client.status === 'ready') {
+      const refused = failFast();
+      if (refused) {
+        command.reject(refused);
+        return command.promise;
+      }
+    }
+    return send(command, stream);
+  };
+}
+
 /**
  * An ioredis client that fails fast during an outage instead of hanging:
  * commands time out (`redis.commandTimeoutMs`), nothing queues while
  * disconnected (by default), one retry per command; a request that meets an
  * outage is answered 503 `SMART_SERVICE_DEPENDENCY_UNAVAILABLE` (see
- * plugins/dependencies.ts: logged once per outage, not per request).
+ * plugins/dependencies.ts: logged once per outage, not per request). Once
+ * an outage is known, commands fail at once (no timeout each) while a PING
+ * on the probe connection checks, with back-off, for Redis's return.
  * The critical `redis` readiness check pings on a connection of its own, so
  * a flood of slow commands on the main one does not make a live instance
  * look dead.
@@ -78,7 +108,15 @@ export const redis = fp(
     const ping = async () => {
       if ((await probeClient.ping()) !== 'PONG') throw new Error('unexpected PING reply');
     };
-    app.dependencies.register('redis', { classify: redisUnavailability, probe: ping });
+    app.dependencies.register('redis', {
+      classify: redisUnavailability,
+      // Back when Redis answers and the main connection is up (else its reconnect's `ready` says so).
+      probe: async () => {
+        await ping();
+        if (client.status !== 'ready') throw new Error(`the connection is ${client.status}`);
+      },
+    });
+    failFastWhileDown(client as unknown as Gated, () => app.dependencies.failFast('redis'));
     let closing = false;
     // A span per command inside a traced request (its name, never its arguments).
     if (app.tracingEnabled) traceRedisCommands(client, app.tracer);
