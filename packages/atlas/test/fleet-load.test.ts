@@ -53,6 +53,19 @@ describe('a fleet at once', () => {
     expect(Number(after.index)).toBeGreaterThan(Number(list.index));
   });
 
+  it('keeps heartbeats going when one beside them carries a value the store cannot hold', async () => {
+    const { base } = await startAtlas(url);
+    await Promise.all(Array.from({ length: 20 }, (_, n) => register(base, 100 + n)));
+    // A NUL character: Postgres refuses it in text (the statement fails), etcd keeps it.
+    const [odd, ...beats] = await Promise.all([
+      register(base, 200, { version: 'x\u0000y' }),
+      ...Array.from({ length: 20 }, (_, n) => register(base, 100 + n)),
+    ]);
+    expect(beats.map((beat) => beat.status)).toEqual(Array(20).fill(200));
+    expect(beats.map((beat) => beat.body.id)).toEqual(Array.from({ length: 20 }, (_, n) => `i-${100 + n}`));
+    expect(odd?.status === 200 || odd?.status === 500).toBe(true);
+  });
+
   it('wakes every watcher of a config with the change, each seeing only the secrets its token may', async () => {
     const { base } = await startAtlas(url);
     const catalog = await createToken(base, { name: 'reader', scope: 'catalog', realm: 'testing' });

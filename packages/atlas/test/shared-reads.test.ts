@@ -40,18 +40,18 @@ describe('batched writes', () => {
     expect(batches).toEqual([[1, 2, 3], [2]]);
   });
 
-  it('fail each item of a failed batch, and run the next batch after it', async () => {
-    let fail = true;
-    const batcher = new Batcher<number, number>(
-      async (items) => {
-        if (fail) throw new Error('store down');
-        return items.map((n) => n);
-      },
-      (n) => String(n),
-    );
+  it('fail only the item the store refuses, and each item when the store is down', async () => {
+    let down = false;
+    const batcher = new Batcher<number, number>(async (items) => {
+      if (down || items.includes(13)) throw new Error(down ? 'store down' : 'cannot hold 13');
+      return items.map((n) => n);
+    });
+    const settled = await Promise.allSettled([11, 12, 13, 14].map((n) => batcher.add(n)));
+    expect(settled.map((r) => (r.status === 'fulfilled' ? r.value : 'refused'))).toEqual([11, 12, 'refused', 14]);
+    down = true;
     const failed = await Promise.allSettled([batcher.add(1), batcher.add(2)]);
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    fail = false;
+    down = false;
     expect(await batcher.add(3)).toBe(3);
   });
 });

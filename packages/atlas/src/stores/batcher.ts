@@ -8,16 +8,17 @@ interface Waiting<In, Out> {
 }
 
 /**
- * Group commit for small writes: items that arrive while the previous batch
- * is in flight (or within the same turn of the event loop) go out together
- * as one call of `run`, so a fleet's heartbeats cost one statement per batch
- * instead of one per heartbeat. One batch is in flight at a time, so batches
- * never race each other (on Postgres: they lock rows in one order); under
- * load a batch simply grows. With a `key`, an item whose key is already in
- * the batch waits for the next one, so a batch holds each key once. A batch
- * starts after every item in it arrived, so a batch of reads answers each
- * with data no older than its call. A failed batch
- * fails each of its items, as each call alone would have failed.
+ * Group commit for small writes and reads: items that arrive while the
+ * previous batch is in flight (or within the same turn of the event loop)
+ * go out together as one call of `run`, so a fleet's heartbeats cost one
+ * statement per batch instead of one per heartbeat. One batch is in flight
+ * at a time, so batches never race each other (on Postgres: they lock rows
+ * in one order); under load a batch simply grows. A batch starts after
+ * every item in it arrived, so a batch of reads answers each with data no
+ * older than its call. With a `key`, an item whose key is already in the
+ * batch waits for the next one, so a batch holds each key once. A failed
+ * batch of several items is run again item by item (all at once), so an
+ * item the store refuses fails alone, not the others with it.
  *
  * @example
  * const renewals = new Batcher((beats) => renewAll(beats), (beat) => beat.id, 500);
@@ -71,20 +72,26 @@ export class Batcher<In, Out> {
     }
     this.#queue = later;
     this.#busy = true;
-    new Promise<readonly Out[]>((resolve) => resolve(this.#run(batch.map((waiting) => waiting.item))))
-      .then(
-        (outs) => {
-          batch.forEach((waiting, i) => {
-            waiting.resolve(outs[i] as Out);
-          });
-        },
-        (err: unknown) => {
-          for (const waiting of batch) waiting.reject(err);
-        },
-      )
+    this.#settle(batch)
+      .catch(() => Promise.all(batch.map((waiting) => this.#settle([waiting]).catch(() => {}))))
       .finally(() => {
         this.#busy = false;
         if (this.#queue.length > 0) this.#schedule();
       });
+  }
+
+  // Runs `batch` and answers each item; a batch of several that fails is left to the caller to split.
+  async #settle(batch: readonly Waiting<In, Out>[]): Promise<void> {
+    let outs: readonly Out[];
+    try {
+      outs = await this.#run(batch.map((waiting) => waiting.item));
+    } catch (err) {
+      if (batch.length > 1) throw err;
+      for (const waiting of batch) waiting.reject(err);
+      throw err;
+    }
+    batch.forEach((waiting, i) => {
+      waiting.resolve(outs[i] as Out);
+    });
   }
 }
