@@ -74,8 +74,8 @@ const loadAverage = () =>
 console.log(`load average at start: ${loadAverage()} (${cores} cores)`);
 process.on('exit', () => console.log(`load average at the end: ${loadAverage()}`));
 
-// BENCH_PARTS picks the parts to run (default all three).
-const parts = new Set((process.env.BENCH_PARTS ?? 'throughput,ablation,tail').split(','));
+// BENCH_PARTS picks the parts to run (default all four).
+const parts = new Set((process.env.BENCH_PARTS ?? 'throughput,ablation,layers,tail').split(','));
 // 1. Throughput.
 const one = await upstream();
 if (parts.has('throughput')) {
@@ -212,6 +212,84 @@ if (parts.has('ablation')) {
     `all layers / undici over these rounds: ${median(full.map((x, i) => x.rps / ((measured['undici Pool.request'] ?? [])[i]?.rps ?? 1))).toFixed(2)}`,
   );
   for (const [, , close] of ablation) await close();
+}
+
+if (parts.has('layers')) {
+  // 2b. What the layers themselves cost, without the network: the client's last layer answers at
+  // once (no socket, no undici), so the CPU per call is the layers' own and the client's (URL,
+  // headers, JSON helper), with each layer left out in turn. In-process and CPU-bound, these
+  // figures move by a few percent between runs where the ablation above moves by tens.
+  const answer = {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body: { json: async () => ({ ok: true }), text: async () => '{"ok":true}', dump: async () => {} },
+  };
+  const answers: Layer = function answers() {
+    return () => Promise.resolve(answer as never);
+  };
+  const pinned: Layer = function pinned(next) {
+    return (attempt) => {
+      attempt.origin = 'http://127.0.0.1:1';
+      return next(attempt);
+    };
+  };
+  const without =
+    (...names: string[]): ClientOptions['layers'] =>
+    (layers) => [...layers.filter((l) => !names.includes(l.name)), answers];
+  const variants: [string, ClientOptions['layers']][] = [
+    ['all layers', without()],
+    ...[
+      'callSpan',
+      'outcome',
+      'deadline',
+      'circuitBreaker',
+      'propagation',
+      'retry',
+      'hedge',
+      'attemptSpan',
+      'bulkhead',
+      'eject',
+    ].map((name): [string, ClientOptions['layers']] => [`- ${name}`, without(name)]),
+    ['no layers', () => [pinned, answers]],
+  ];
+  const CALLS = Number(process.env.BENCH_LAYER_CALLS ?? 100_000);
+  const LAYER_ROUNDS = Number(process.env.BENCH_LAYER_ROUNDS ?? 5);
+  const clients = variants.map(([name, layers]) => {
+    const client = createClient({
+      resolver: staticResolver({ upstream: ['http://127.0.0.1:1'] }),
+      realm: 'bench',
+      layers,
+    });
+    return { name, client, ns: [] as number[] };
+  });
+  const run = async (client: (typeof clients)[number]['client']) => {
+    const cpu = process.cpuUsage();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let i = 0; i < CALLS / CONCURRENCY; i++) await client.get('service://upstream/');
+      }),
+    );
+    const used = process.cpuUsage(cpu);
+    return ((used.user + used.system) / CALLS) * 1000;
+  };
+  for (const { client } of clients) await run(client); // warm-up
+  for (let round = 0; round < LAYER_ROUNDS; round++)
+    for (let i = 0; i < clients.length; i++) {
+      const entry = clients[(i + round) % clients.length] as (typeof clients)[number];
+      entry.ns.push(await run(entry.client));
+    }
+  const all = median(clients[0]?.ns ?? []);
+  console.log(
+    `\nlayers without the network: ${LAYER_ROUNDS} rounds x ${CALLS} calls, ${CONCURRENCY} concurrent; the last layer answers at once`,
+  );
+  console.log(`${'client'.padEnd(22)}${'cpu ns/call'.padStart(13)}${'layer ns'.padStart(10)}`);
+  for (const { name, ns } of clients) {
+    const own = median(ns);
+    console.log(
+      `${name.padEnd(22)}${own.toFixed(0).padStart(13)}${(name.startsWith('- ') ? (all - own).toFixed(0) : '').padStart(10)}`,
+    );
+  }
+  for (const { client } of clients) await client.close();
 }
 
 if (parts.has('tail')) {
