@@ -27,7 +27,9 @@ function start(next: Send, attempt: Attempt): Promise<Response> {
  * hedged call. libuv timers have millisecond resolution and may fire up to
  * a millisecond early, which for delays of a few milliseconds (a p95 is
  * often that) would hedge far more calls than intended; an early timer is
- * re-armed for the rest of the delay.
+ * re-armed for the rest of the delay. A timer that fires at or after the
+ * delay decides in the next check phase, after the sockets were read (see
+ * `#fire`).
  */
 class Race {
   readonly #next: Send;
