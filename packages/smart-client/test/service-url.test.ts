@@ -37,6 +37,20 @@ describe('service URLs', () => {
     expect(up.seen).toHaveLength(0);
   });
 
+  it('checks a URL once per client yet refuses a bad one on every call, and sends each URL its own path and query', async () => {
+    const up = await upstream((req, res) => json(res, 200, { url: req.url }));
+    const other = await upstream((req, res) => json(res, 200, { other: req.url }));
+    const c = createClient({ resolver: staticResolver({ users: [up.url] }) });
+    onTestFinished(() => c.close());
+    for (let i = 0; i < 3; i++) {
+      await expect(c.get('service://users/../admin')).rejects.toMatchObject({ code: codes.badUrl });
+      expect(await c.get('service://users/ann?fields=name')).toEqual({ url: '/ann?fields=name' });
+      expect(await c.get('service://users/ann?fields=id')).toEqual({ url: '/ann?fields=id' });
+      expect(await c.get(new URL(`${other.url}/x?n=${i}`))).toEqual({ other: `/x?n=${i}` });
+    }
+    expect(up.seen.map((req) => req.url)).not.toContain('/admin');
+  });
+
   it('sends a path with dots inside names, and dots and encoded bytes in the query, as written', async () => {
     const up = await upstream((_req, res) => json(res, 200, {}));
     const c = createClient({ resolver: staticResolver({ users: [up.url] }) });
