@@ -91,6 +91,10 @@ describe('Redis hung under load', () => {
     redis.hang();
     await until(() => service.lines.some((line) => line.msg === 'redis unavailable'), 5_000, 'the outage detected');
     const detectedAt = Date.now();
+    // The probe's own PING times out as well: from here on, requests fail fast.
+    const failingFast = 'redis down: failing fast until a probe succeeds';
+    await until(() => service.lines.some((line) => line.msg === failingFast), 5_000, 'the outage confirmed');
+    const confirmedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, hungAt + HANG_MS - Date.now())));
     redis.resume();
     const resumedAt = Date.now();
@@ -102,9 +106,9 @@ describe('Redis hung under load', () => {
     await until(() => service.lines.some((line) => line.msg === 'redis available again'), 5_000, 'recovery logged');
 
     const during = outcomes.filter((o) => o.at > hungAt && o.at < resumedAt);
-    // Sent while the outage was being detected (each waits for its command timeout) or once it was known.
-    const detecting = during.filter((o) => o.at < detectedAt);
-    const known = during.filter((o) => o.at >= detectedAt + 50);
+    // Sent while the outage was being detected and confirmed (each waits for its command timeout), or once it was.
+    const detecting = during.filter((o) => o.at < confirmedAt);
+    const known = during.filter((o) => o.at >= confirmedAt + 50);
     const knownMs = known.map((o) => o.ms);
     const firstOk = outcomes.find((o) => o.at >= resumedAt && o.status === 200);
     const errors = service.lines.filter((line) => Number(line.level) >= 50);
@@ -114,10 +118,11 @@ describe('Redis hung under load', () => {
       status500: outcomes.filter((o) => o.status >= 500 && o.status !== 503).length,
       networkErrors: outcomes.filter((o) => o.status === 0).length,
       detectedInMs: detectedAt - hungAt,
+      failingFastInMs: confirmedAt - hungAt,
       detecting: detecting.length,
       max_detecting_ms: detecting.reduce((max, o) => Math.max(max, o.ms), 0),
       failedFast: known.length,
-      failedFastPerSecond: known.length / ((resumedAt - detectedAt) / 1_000),
+      failedFastPerSecond: known.length / ((resumedAt - confirmedAt) / 1_000),
       p50_fast_503_ms: quantile(knownMs, 0.5),
       p99_fast_503_ms: quantile(knownMs, 0.99),
       max_fast_503_ms: knownMs.reduce((max, ms) => Math.max(max, ms), 0),

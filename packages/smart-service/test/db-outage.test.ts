@@ -97,7 +97,8 @@ describe('database outages', () => {
       // The first query meets the outage (its pooled connection dropped, or a refused new one).
       const first = await app.inject('/quick');
       expect(first.statusCode).toBe(503);
-      await eventually(() => app.logs.some((line) => line.msg === 'db unavailable'));
+      // The probe (a connection of its own) fails the same way: the database is known down.
+      await eventually(() => app.logs.some((line) => line.msg === 'db down: failing fast until a probe succeeds'));
 
       const attemptsBefore = proxy.accepted;
       const took: number[] = [];

@@ -16,7 +16,11 @@ export interface Dependencies {
   register(name: Dependency, spec: DependencySpec): void;
   /** The 503 to answer with when `err` is a dependency's unavailability (and counts it), else undefined. */
   unavailable(err: unknown): DependencyUnavailableError | undefined;
-  /** Marks a dependency down (a transition is logged and reported once); calls to it fail fast until a probe succeeds. */
+  /**
+   * Marks a dependency down (a transition is logged and reported once) and
+   * probes it at once; once a probe fails as an outage would, calls to it
+   * fail fast until a probe succeeds.
+   */
   down(name: Dependency, reason: string, cause?: unknown): void;
   /** Marks a dependency saturated (a full pool): logged like an outage, but calls still wait their turn. */
   busy(name: Dependency, reason: string): void;
@@ -26,7 +30,7 @@ export interface Dependencies {
   isDown(name: Dependency): boolean;
   /**
    * The error a call to the dependency should fail with at once, without
-   * going near it, while it is known down (not merely busy); else undefined.
+   * going near it, while a probe has confirmed it down; else undefined.
    */
   failFast(name: Dependency): DependencyUnavailableError | undefined;
 }
@@ -52,9 +56,11 @@ export interface DependenciesOptions {
 
 interface Outage {
   readonly since: number;
-  reason: string;
-  /** Saturated, not down: calls are not failed fast. */
-  busy: boolean;
+  readonly reason: string;
+  /** Began as a saturated pool, not a failure. */
+  readonly busy: boolean;
+  /** A probe failed as an outage would: calls fail fast. */
+  confirmed: boolean;
   refused: number;
   counted: number;
   /** The wait before the next probe. */
@@ -78,7 +84,13 @@ interface Outage {
  * goes near it (at once, then with back-off from `probeIntervalMs` to
  * `probeMaxIntervalMs`); the first probe that succeeds ends the outage. A
  * circuit breaker keyed to the outage: open while down, the probe its
- * half-open trial, closed again on its success. Why not opossum (or any
+ * half-open trial, closed again on its success. "Known" means the probe,
+ * on a connection of its own, failed as an outage would (refused, timed
+ * out, closed): a request's failure alone opens the outage (the log line,
+ * the report, the 503 for that request) but not the fast failure, since
+ * one terminated backend or one slow command says little of the next
+ * connection, and the first probe, sent at once, ends such an outage
+ * within a round trip. Why not opossum (or any
  * breaker library): a breaker wraps one function and learns "down" from a
  * failure rate over calls, so it would need wrapping every ioredis command
  * and Kysely query, and would keep a second, disagreeing idea of "down"
@@ -87,8 +99,9 @@ interface Outage {
  * says (a refused, closed or timed-out connection: one such failure is
  * enough, as each already cost a timeout), and trial calls are a PING or a
  * `select 1` on the probe's own connection, never a user's request. A
- * saturated pool is `busy`: logged the same, but not failed fast (its
- * queries are answered, just late; the acquire timeout bounds the wait).
+ * saturated pool is `busy`: logged the same, but not failed fast unless its
+ * probe fails as an outage (a busy pool's queries are answered, just late;
+ * the acquire timeout bounds the wait).
  */
 export const dependencies = fp(
   async function dependencies(app: FastifyInstance, options: DependenciesOptions) {
@@ -106,9 +119,9 @@ export const dependencies = fp(
       outage.probe = undefined;
     };
 
-    // One probe at a time; the next after a doubling wait. A busy outage whose
-    // probe fails as an outage would (the database stopped answering while
-    // the pool was full) becomes a down one.
+    // One probe at a time; the next after a doubling wait. A probe that fails
+    // as an outage would (refused, timed out; not "the pool is still
+    // exhausted") confirms it: from then on calls fail fast.
     const probe = (name: Dependency, outage: Outage) => {
       const spec = specs.get(name);
       if (!spec || closing || outage.probing || outages.get(name) !== outage) return;
@@ -120,8 +133,12 @@ export const dependencies = fp(
         .then(
           () => tracker.up(name),
           (err: unknown) => {
-            const reason = outage.busy ? spec.classify(err) : undefined;
-            if (reason !== undefined) tracker.down(name, reason, err);
+            if (outage.confirmed || outages.get(name) !== outage) return;
+            const reason = spec.classify(err);
+            if (reason === undefined) return;
+            outage.confirmed = true;
+            if (failFast)
+              app.log.warn({ dependency: name, reason }, `${name} down: failing fast until a probe succeeds`);
           },
         )
         .finally(() => {
@@ -138,6 +155,7 @@ export const dependencies = fp(
         since: Date.now(),
         reason,
         busy,
+        confirmed: false,
         refused: 0,
         counted: 0,
         delay: probeIntervalMs,
@@ -157,7 +175,7 @@ export const dependencies = fp(
         outage.counted = outage.refused;
       }, countIntervalMs);
       outage.count.unref();
-      // A first probe at once: a single slow command that timed out ends here within a round trip.
+      // A first probe at once: it confirms the outage, or ends it within a round trip.
       probe(name, outage);
     };
 
@@ -189,14 +207,8 @@ export const dependencies = fp(
         return undefined;
       },
       down(name, reason, cause) {
-        if (closing) return;
-        const outage = outages.get(name);
-        if (!outage) return open(name, reason, false, cause);
-        if (!outage.busy) return;
-        // Busy, and now down: the one more transition worth a line (no second report).
-        outage.busy = false;
-        outage.reason = reason;
-        app.log.error({ dependency: name, reason }, `${name} unavailable`);
+        if (closing || outages.has(name)) return;
+        open(name, reason, false, cause);
       },
       busy(name, reason) {
         if (closing || outages.has(name)) return;
@@ -216,7 +228,7 @@ export const dependencies = fp(
       failFast(name) {
         if (!failFast) return undefined;
         const outage = outages.get(name);
-        if (!outage || outage.busy) return undefined;
+        if (!outage?.confirmed) return undefined;
         const err = new DependencyUnavailableError(
           name,
           `down since ${outage.since}: failing fast until a probe succeeds`,
