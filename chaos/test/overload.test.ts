@@ -4,8 +4,8 @@ import { runLoad } from '../lib/load.ts';
 import { startService } from '../lib/service-process.ts';
 
 // Each client sends a request, reads the answer, pauses, and again: 4 such
-// clients keep the service about half busy (5 ms of CPU a request); 12 offer
-// it three times that, more than it can serve.
+// clients keep the service a little over half busy (5 ms of CPU a request,
+// ~120 a second); 12 offer it three times that, more than it can serve.
 const USUAL = 4;
 const PAUSE_MS = 20;
 const WORK_MS = 5;
