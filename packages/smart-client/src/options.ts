@@ -141,6 +141,9 @@ export function checkHedge(hedge: HedgeOptions | false | undefined, name = 'hedg
   if (hedge.delayMs === undefined && hedge.percentile === undefined) {
     throw invalid(`${name} needs delayMs or percentile`);
   }
+  if (hedge.maxExtraLoad !== undefined && !(hedge.maxExtraLoad > 0 && hedge.maxExtraLoad <= 1)) {
+    throw invalid(`${name}.maxExtraLoad must be in (0, 1]`);
+  }
 }
 
 function checkBreakerSettings(s: CircuitBreakerSettings, name: string): void {

@@ -73,8 +73,8 @@ export class RetryBudget {
     this.#bucket()[1]++;
   }
 
-  /** Takes credit for one retry; false when the budget is spent. */
-  tryRetry(): boolean {
+  /** Takes credit for one retry (within `percent` of requests, the budget's own by default); false when spent. */
+  tryRetry(percent = this.#percent): boolean {
     const current = this.#bucket();
     let requests = 0;
     let retries = 0;
@@ -82,7 +82,7 @@ export class RetryBudget {
       requests += r;
       retries += t;
     }
-    if (retries + 1 > this.#percent * requests + this.#floor) return false;
+    if (retries + 1 > percent * requests + this.#floor) return false;
     current[2]++;
     return true;
   }

@@ -13,6 +13,8 @@ export class Target {
   /** The service's name (a plain URL's origin). */
   readonly name: string;
   readonly budget: RetryBudget;
+  /** Hedgeable calls and the backups sent for them (each call's own share applies, see `HedgeOptions.maxExtraLoad`). */
+  readonly hedges = new RetryBudget({ minPerSecond: 1 });
   readonly latencies = new LatencyWindow();
   /** The target's circuit (set by the circuit-breaker layer). */
   breaker: CircuitBreaker | undefined;

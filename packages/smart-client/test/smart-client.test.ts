@@ -213,6 +213,7 @@ describe('options', () => {
       [{ retry: { budget: { percent: -1 } } }, 'retry.budget.percent'],
       [{ ejection: { consecutiveFailures: 0 } }, 'ejection.consecutiveFailures'],
       [{ hedge: { percentile: 100 } }, 'hedge.percentile'],
+      [{ hedge: { percentile: 95, maxExtraLoad: 0 } }, 'hedge.maxExtraLoad'],
       [{ hedge: {} }, 'hedge'],
       [{ resolver: {} as ServiceResolver }, 'resolver'],
     ];

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { HedgeOptions, LatencyWindow } from '../hedge.ts';
+import { type HedgeOptions, hedgeShare, type LatencyWindow } from '../hedge.ts';
 import type { ClientEvents } from '../options.ts';
 import type { Attempt, Layer, Send } from './layer.ts';
 
@@ -36,6 +36,7 @@ class Race {
   readonly #window: LatencyWindow | undefined;
   readonly #events: ClientEvents | undefined;
   readonly #delayMs: number;
+  readonly #share: number;
   readonly #started = performance.now();
   readonly #attempts: Attempt[];
   readonly #controllers: AbortController[] = [];
@@ -53,6 +54,7 @@ class Race {
     next: Send,
     first: Attempt,
     delayMs: number,
+    share: number,
     window: LatencyWindow | undefined,
     events: ClientEvents | undefined,
   ) {
@@ -60,6 +62,7 @@ class Race {
     this.#window = window;
     this.#events = events;
     this.#delayMs = delayMs;
+    this.#share = share;
     this.#attempts = [first];
     this.promise = new Promise<Response>((resolve, reject) => {
       this.#resolve = resolve;
@@ -105,7 +108,9 @@ class Race {
     const call = first.call;
     // No backup into an open circuit: it would fail fast, and that failure could stand for the call.
     if (call.target.breaker?.refusing()) return;
-    if (!call.target.budget.tryRetry()) {
+    // Backups beyond their share of calls, then beyond the retry budget, are refused (the share first:
+    // a refused backup takes no retry credit).
+    if (!call.target.hedges.tryRetry(this.#share) || !call.target.budget.tryRetry()) {
       this.#events?.onBudgetExhausted?.(call.service);
       return;
     }
@@ -165,10 +170,11 @@ class Hedge {
     const call = attempt.call;
     const options = call.hedge === false ? undefined : (call.hedge ?? this.#options);
     if (!options || !call.retryable) return this.#next(attempt);
+    call.target.hedges.request();
     const window = options.percentile === undefined ? undefined : call.target.latencies;
     const delayMs = options.delayMs ?? window?.percentile(options.percentile as number);
     if (delayMs === undefined) return this.#timed(attempt, window as LatencyWindow);
-    return new Race(this.#next, attempt, delayMs, window, this.#events).promise;
+    return new Race(this.#next, attempt, delayMs, hedgeShare(options), window, this.#events).promise;
   }
 
   // Too few samples for a percentile yet: no hedge, but the latency counts.

@@ -70,6 +70,22 @@ describe('hedge layer (alone)', () => {
     expect(target.latencies.percentile(90) as number).toBeGreaterThanOrEqual(p50);
   });
 
+  it('backs up at most maxExtraLoad of the calls (plus one a second) when every first attempt is slow, and says so past it', async () => {
+    const exhausted: string[] = [];
+    const next = nextLayer(async (attempt) => {
+      if (attempt.kind === 'first') await wait(40);
+      return answer(200);
+    });
+    const send = hedge({ delayMs: 5, maxExtraLoad: 0.1 }, { onBudgetExhausted: (t) => exhausted.push(t) })(next.send);
+    const target = callTo('users').call.target;
+    await Promise.all(Array.from({ length: 100 }, () => send(callTo('users', { target }))));
+    const hedges = next.seen.filter((a) => a.kind === 'hedge').length;
+    // 10% of the 100 calls, plus the floor of 10 (one a second over 10 s); the retry budget alone allows 100.
+    expect(hedges).toBeGreaterThanOrEqual(10);
+    expect(hedges).toBeLessThanOrEqual(20);
+    expect(exhausted).toHaveLength(100 - hedges);
+  });
+
   it('sends no hedge when the retry budget is spent, and says so', async () => {
     const events: string[] = [];
     const next = nextLayer(async () => {
