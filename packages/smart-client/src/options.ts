@@ -29,7 +29,7 @@ export interface ClientEvents {
   onCall?(target: string, outcome: CallOutcome, seconds: number): void;
   onRetry?(target: string): void;
   onHedge?(target: string): void;
-  /** A retry or a hedge was refused by the target's retry budget. */
+  /** A retry or a hedge was refused by the target's retry budget (a hedge also by its `maxExtraLoad` share). */
   onBudgetExhausted?(target: string): void;
   onEject?(target: string, origin: string): void;
   /** The target's circuit went from `from` to `state` (once per transition). */
