@@ -96,9 +96,10 @@ interface Outage {
  * and Kysely query, and would keep a second, disagreeing idea of "down"
  * beside this one, which the logs, Bugsnag, readiness and the rate limiter
  * (protection.ts) already read. Here "down" is decided by what the driver
- * says (a refused, closed or timed-out connection: one such failure is
- * enough, as each already cost a timeout), and trial calls are a PING or a
- * `select 1` on the probe's own connection, never a user's request. A
+ * says (a refused, closed or timed-out connection), once on a request and
+ * once more on the probe's own connection, with no window of calls to fill
+ * (each such failure already cost a timeout), and trial calls are a PING or
+ * a `select 1` on the probe's connection, never a user's request. A
  * saturated pool is `busy`: logged the same, but not failed fast unless its
  * probe fails as an outage (a busy pool's queries are answered, just late;
  * the acquire timeout bounds the wait).
