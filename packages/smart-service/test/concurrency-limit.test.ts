@@ -16,11 +16,15 @@ function busy(ms: number) {
   while (performance.now() < until) {}
 }
 
-// `clients` loops, each asking one request after another until `until()` says stop.
+// `clients` loops, each asking one request after another (1 ms apart, as
+// callers over a network are) until `until()` says stop.
 async function keepBusy(ask: () => Promise<unknown>, clients: number, until: () => boolean) {
   await Promise.all(
     Array.from({ length: clients }, async () => {
-      while (!until()) await ask();
+      while (!until()) {
+        await ask();
+        await sleep(1);
+      }
     }),
   );
 }
@@ -117,6 +121,7 @@ describe('adaptive concurrency limit', () => {
       return { status: res.statusCode, body: (await res.body.json()) as { code?: string; detail?: string } };
     };
     await Promise.all(Array.from({ length: 8 }, () => ask('/fast')));
+    await sleep(20);
     const answers = await Promise.all(Array.from({ length: 8 }, () => ask('/cpu')));
     const shed = answers.filter((answer) => answer.status === 503);
     // The last ones waited 30 ms or more (three ahead of them): shed; the
@@ -129,8 +134,11 @@ describe('adaptive concurrency limit', () => {
       detail: expect.stringMatching(/queued longer than [\d.]+ ms/),
     });
     expect(app.concurrencyLimit?.inFlight).toBe(0);
-    // One at a time, none waits: all are served.
-    for (let i = 0; i < 4; i++) expect((await ask('/cpu')).status).toBe(200);
+    // One at a time (a caller after another, the loop free in between), none waits: all are served.
+    for (let i = 0; i < 4; i++) {
+      await sleep(5);
+      expect((await ask('/cpu')).status).toBe(200);
+    }
   });
 
   it('gives back the slot of a request whose client hung up', async () => {

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 
+const nodeTiming = performance.nodeTiming;
+
 /** How the adaptive limits behave (`protection.shedding.*`). */
 export interface ConcurrencyLimitOptions {
   /** The limit of requests in flight at start. */
@@ -49,7 +51,8 @@ const RELEARN_MS = 30_000;
  *   handler runs to completion, so requests wait in the event loop (in
  *   socket buffers), never in flight together. Each request's wait there is
  *   estimated (the time the loop spent on the requests before it in the same
- *   loop iteration) and added to its latency, and a request that waited over
+ *   loop iteration, plus half of the previous iteration when the loop did not
+ *   sleep in between) and added to its latency, and a request that waited over
  *   the queue-wait limit is shed, as Facebook's servers drop requests by
  *   their queueing delay (CoDel). That limit starts at `maxQueueDelayMs`
  *   (bursts are served), shrinks by the same ratio when latency rises, down
@@ -58,7 +61,8 @@ const RELEARN_MS = 30_000;
  * `latencyTolerance` × unloaded, and the excess is answered at once.
  *
  * The hot path, `admit()` and `release()`, is counters, a clock read each and
- * no allocation (one `setImmediate` per busy loop iteration, not per request).
+ * no allocation (one `setImmediate` and an idle-time read per busy loop
+ * iteration, not per request).
  *
  * @example
  * const limits = new ConcurrencyLimit({ initialLimit: 100, minLimit: 10, maxLimit: 1000,
@@ -81,11 +85,19 @@ export class ConcurrencyLimit {
   #sum = 0;
   #count = 0;
   #peak = 0;
-  // The event loop's queue: when its current iteration's first request came, and whether one has.
+  // The event loop's queue: when its current iteration's requests began to
+  // wait, whether one came yet; when the last iteration ended, how long it
+  // took, and the loop's idle time then.
   #iterationStart = 0;
   #inIteration = false;
+  #lastEnd = 0;
+  #lastLength = 0;
+  #idleAtEnd = -1;
   readonly #endIteration = () => {
     this.#inIteration = false;
+    this.#lastEnd = performance.now();
+    this.#lastLength = this.#lastEnd - this.#iterationStart;
+    this.#idleAtEnd = nodeTiming.idleTime;
   };
 
   constructor(options: ConcurrencyLimitOptions) {
@@ -149,16 +161,20 @@ export class ConcurrencyLimit {
     if (now - this.#windowStart >= this.#options.windowMs && this.#count >= MIN_SAMPLES) this.#update(now);
   }
 
-  // How long the loop has been busy with this iteration's requests before
-  // this one: the first of an iteration waited ~0 (the loop was free to read
-  // it), the next ones waited for those before them. A check-phase callback
-  // (setImmediate) marks the iteration's end.
+  // How long this request waited in the loop. Requests read in one loop
+  // iteration wait for those before them: the later ones, for the time
+  // since the first one came. The first one waited ~0 if the loop slept
+  // since the last iteration (it woke for it); if the loop never slept, its
+  // bytes came while the last iteration ran, on average half-way through
+  // it. A check-phase callback (setImmediate) marks each iteration's end;
+  // `idleTime` grows only while the loop sleeps.
   #queueWait(now: number): number {
     if (this.#inIteration) return now - this.#iterationStart;
     this.#inIteration = true;
-    this.#iterationStart = now;
     setImmediate(this.#endIteration);
-    return 0;
+    const carried = nodeTiming.idleTime === this.#idleAtEnd ? now - this.#lastEnd + this.#lastLength / 2 : 0;
+    this.#iterationStart = now - carried;
+    return carried;
   }
 
   #update(now: number): void {
