@@ -25,8 +25,9 @@ const dir = process.env.BENCH_PROFILE_DIR ?? mkdtempSync(join(tmpdir(), 'smart-p
 
 // Features, by the code their frames are in. The first that matches a frame names it.
 const FEATURES: [name: string, frame: RegExp][] = [
-  ['access log line', /writeAccessLine/],
   ["request's logger", /requestLogger|ChildLogger|validateLogger|pino\/lib\/proto/],
+  // The line, and the write of each turn's lines (TurnBatchedStdout, sonic-boom, the system call).
+  ['access log line', /writeAccessLine|smart-service\/src\/logger\.ts|sonic-boom|^writeString /],
   ['request id', /requestIdFor|randomUUID/],
   ['async context', /async_context_frame|async_local_storage|runInRequest/],
   ['metrics', /plugins\/metrics\.ts|request-histogram|prom-client/],
