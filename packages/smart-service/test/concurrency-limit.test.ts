@@ -102,6 +102,10 @@ describe('adaptive concurrency limit', () => {
       expect((await app.inject(url)).statusCode).toBe(200);
     await holding;
     expect(app.concurrencyLimit?.inFlight).toBe(0);
+    // The limit and the requests shed are metrics.
+    const metrics = (await app.inject('/metrics')).body;
+    expect(metrics).toMatch(/^http_concurrency_limit\{service="[^"]+"\} 3$/m);
+    expect(metrics).toMatch(/^http_requests_shed_total\{service="[^"]+"\} 4$/m);
   });
 
   it('sheds requests that waited in the event loop longer than the queue-wait limit (a CPU-bound queue)', async () => {

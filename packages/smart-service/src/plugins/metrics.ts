@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 import { routeOf } from './request-context.ts';
 import { RequestHistogram } from './request-histogram.ts';
 import { spanOf } from './tracing.ts';
@@ -45,7 +45,8 @@ async function openMetrics(registry: Registry, service: string): Promise<string>
 /**
  * `GET /metrics` in Prometheus text: `http_request_duration_seconds`
  * (a histogram by method, route and status, whose `_count` is the request
- * count), `http_requests_in_flight`, and process and event-loop metrics.
+ * count), `http_requests_in_flight`, load shedding's `http_concurrency_limit`
+ * and `http_requests_shed_total`, and process and event-loop metrics.
  * Each app has its own registry, so several apps in a process never clash.
  */
 export const metrics = fp(
@@ -60,6 +61,27 @@ export const metrics = fp(
       registers: [registry],
       collect() {
         this.set(app.lifecycle.inFlight.size);
+      },
+    });
+    // Load shedding's adaptive limit (plugins/protection.ts), read at each scrape; absent while shedding is off.
+    new Gauge({
+      name: 'http_concurrency_limit',
+      help: 'The adaptive limit of requests in flight; over it requests are shed with 503.',
+      registers: [registry],
+      collect() {
+        const limiter = app.concurrencyLimit;
+        if (limiter) this.set(limiter.limit);
+      },
+    });
+    new Counter({
+      name: 'http_requests_shed_total',
+      help: 'Requests refused with 503 by the adaptive concurrency limit.',
+      registers: [registry],
+      collect() {
+        const limiter = app.concurrencyLimit;
+        if (!limiter) return;
+        this.reset();
+        this.inc(limiter.shed);
       },
     });
     const duration = new RequestHistogram(
