@@ -1,5 +1,3 @@
-import { Agent } from 'undici';
-import { AddressPolicy } from './address-policy.ts';
 import { createBalancer } from './balancer.ts';
 import { Ejector } from './ejection.ts';
 import { balance, HostGuard } from './layers/balance.ts';
@@ -78,23 +76,6 @@ export function compose(layers: readonly Layer[], last: Send): Send {
   let send = last;
   for (let i = layers.length - 1; i >= 0; i--) send = (layers[i] as Layer)(send);
   return send;
-}
-
-/**
- * The agent every client sends with: keep-alive, `connections` per origin,
- * and a connect-time `lookup` that refuses a host name resolving to a denied
- * address (or outside the allowed networks) before the socket connects.
- */
-export function createAgent(options: ClientOptions): Agent {
-  const policy = new AddressPolicy({
-    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
-    ...(options.deniedAddresses ? { deniedAddresses: options.deniedAddresses } : {}),
-  });
-  return new Agent({
-    connections: options.connections ?? 128,
-    keepAliveTimeout: 30_000,
-    connect: { lookup: policy.lookup },
-  });
 }
 
 export { transport };

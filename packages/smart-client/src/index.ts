@@ -40,7 +40,8 @@ export { propagation } from './layers/propagation.ts';
 export { resolve } from './layers/resolve.ts';
 export { retry } from './layers/retry.ts';
 export { attemptSpan, callSpan } from './layers/span.ts';
-export { transport } from './layers/transport.ts';
+export { type RequestDispatcher, transport } from './layers/transport.ts';
+export { LazyAgent } from './lazy-agent.ts';
 export type { CallOutcome } from './options.ts';
 export {
   atlasResolver,

@@ -1,8 +1,9 @@
-import type { Agent, Dispatcher } from 'undici';
-import { compose, createAgent, defaultLayers, transport } from './compose.ts';
+import type { Dispatcher } from 'undici';
+import { compose, defaultLayers, transport } from './compose.ts';
 import { deadlineExceeded, HttpError, type RemoteCause, RemoteError } from './errors.ts';
 import type { HedgeOptions } from './hedge.ts';
 import { Attempt, Call, type Send } from './layers/layer.ts';
+import { LazyAgent } from './lazy-agent.ts';
 import {
   type CallContext,
   type CallInit,
@@ -51,7 +52,7 @@ function headersOf(init: CallInit['headers']): Record<string, string> {
 export class SmartClient {
   readonly realm: string;
   readonly #resolver: ServiceResolver;
-  readonly #agent: Agent;
+  readonly #agent: LazyAgent;
   readonly #targets: Targets;
   readonly #context: (() => CallContext | undefined) | undefined;
   readonly #send: Send;
@@ -61,7 +62,8 @@ export class SmartClient {
     checkOptions(options);
     this.realm = options.realm ?? process.env.SMART_REALM ?? 'local';
     this.#resolver = options.resolver ?? envResolver();
-    this.#agent = createAgent(options);
+    // undici is imported at the first call, not here (a service makes its client at start).
+    this.#agent = new LazyAgent(options);
     this.#targets = new Targets(options.retry?.budget);
     this.#context = options.context;
     const layers = defaultLayers(options, { resolver: this.#resolver, realm: this.realm });

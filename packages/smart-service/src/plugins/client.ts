@@ -91,9 +91,25 @@ function clientMetrics(registry: Registry): ClientEvents {
   };
   // A target's circuit shows as closed from its first call (it has no transition until it opens).
   const known = new Set<string>();
+  // Each (target, outcome)'s labelled child, made at its first call: a call then builds no label
+  // object and skips prom-client's label checks (its child still hashes the labels inside).
+  const children = new Map<string, Map<string, Histogram.Internal<'target' | 'outcome'>>>();
+  const callsOf = (target: string, outcome: string) => {
+    let byOutcome = children.get(target);
+    if (!byOutcome) {
+      byOutcome = new Map();
+      children.set(target, byOutcome);
+    }
+    let child = byOutcome.get(outcome);
+    if (!child) {
+      child = calls.labels({ target, outcome });
+      byOutcome.set(outcome, child);
+    }
+    return child;
+  };
   return {
     onCall: (target, outcome, seconds) => {
-      calls.observe({ target, outcome }, seconds);
+      callsOf(target, outcome).observe(seconds);
       if (known.has(target) || known.size >= 1_000) return;
       known.add(target);
       setCircuit(target, 'closed');
