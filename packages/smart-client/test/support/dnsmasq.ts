@@ -54,7 +54,42 @@ export async function startDnsmasq(options: {
     await chmod(hostsFile, 0o644);
   };
   await writeHosts(options.hosts);
-  const port = await freeUdpPort();
+  // A free UDP port may still be taken for TCP (dnsmasq binds both), or taken by a test
+  // running at the same time before dnsmasq binds it: another port, a few times.
+  let launched: Awaited<ReturnType<typeof launch>> | undefined;
+  for (let attempt = 1; !launched; attempt++) {
+    try {
+      launched = await launch(await freeUdpPort(), dir, hostsFile, options);
+    } catch (err) {
+      if (attempt >= 5 || !String(err).includes('in use')) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+  const { server, child, stop: stopChild } = launched;
+  const stop = async () => {
+    await stopChild();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return {
+    server,
+    async setHosts(lines) {
+      await writeHosts(lines);
+      child.kill('SIGHUP');
+      await sleep(100); // dnsmasq reads the file on its next turn
+    },
+    stop,
+  };
+}
+
+// One dnsmasq on `port`, resolved once it answers; rejected (and stopped) if it exits or never answers.
+async function launch(
+  port: number,
+  dir: string,
+  hostsFile: string,
+  options: { srv?: readonly string[]; ttlSeconds?: number },
+): Promise<{ server: string; child: ChildProcess; stop: () => Promise<void> }> {
   const args = [
     '--no-daemon',
     '--conf-file=/dev/null',
@@ -84,7 +119,6 @@ export async function startDnsmasq(options: {
       await exited;
       clearTimeout(timer);
     }
-    await rm(dir, { recursive: true, force: true });
   };
 
   // Up when it answers: any answer (even "not found") will do.
@@ -105,13 +139,5 @@ export async function startDnsmasq(options: {
     }
     await sleep(50);
   }
-  return {
-    server,
-    async setHosts(lines) {
-      await writeHosts(lines);
-      child.kill('SIGHUP');
-      await sleep(100); // dnsmasq reads the file on its next turn
-    },
-    stop,
-  };
+  return { server, child, stop };
 }
