@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import rateLimit from '@fastify/rate-limit';
-import underPressure from '@fastify/under-pressure';
+// Types only: both libraries are imported when their feature is on (see below).
+import type { RateLimitPluginOptions } from '@fastify/rate-limit';
+import type {} from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
@@ -59,26 +60,31 @@ interface Store {
 }
 type StoreCtor = new (continueExceeding: boolean, exponentialBackoff: boolean, arg?: unknown) => Store;
 const require = createRequire(import.meta.url);
-const LocalStore = require('@fastify/rate-limit/store/LocalStore.js') as StoreCtor;
-const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as new (
-  continueExceeding: boolean,
-  exponentialBackoff: boolean,
-  redis: Redis,
-  key: string,
-) => Store;
 
 // Counters in Redis (shared by every instance) while Redis is up, in
 // memory while it is down: an outage must not turn into 503s or waits here.
 function storeFor(app: FastifyInstance, redis: Redis | undefined) {
+  const LocalStore = require('@fastify/rate-limit/store/LocalStore.js') as StoreCtor;
+  const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as new (
+    continueExceeding: boolean,
+    exponentialBackoff: boolean,
+    redis: Redis,
+    key: string,
+  ) => Store;
+  // LocalStore answers with its own record, which the limiter reads a tick
+  // later: requests counted in one tick (those that waited for the limiter
+  // to load, say) would all read the last count. Each gets its own copy.
+  const local = new LocalStore(false, false, 5_000);
+  const localIncr: Store['incr'] = (key, cb, timeWindow, max) =>
+    local.incr(key, (err, result) => cb(err, result && { current: result.current, ttl: result.ttl }), timeWindow, max);
   return class SmartRateLimitStore implements Store {
-    readonly #local = new LocalStore(false, false, 5_000);
     readonly #shared = redis ? new RedisStore(false, false, redis, 'smart-rate-limit:') : undefined;
     incr(key: string, cb: Parameters<Store['incr']>[1], timeWindow: number, max: number) {
       const shared = this.#shared && !app.dependencies.isDown('redis') ? this.#shared : undefined;
-      if (!shared) return this.#local.incr(key, cb, timeWindow, max);
+      if (!shared) return localIncr(key, cb, timeWindow, max);
       shared.incr(
         key,
-        (err, result) => (err ? this.#local.incr(key, cb, timeWindow, max) : cb(null, result)),
+        (err, result) => (err ? localIncr(key, cb, timeWindow, max) : cb(null, result)),
         timeWindow,
         max,
       );
@@ -94,6 +100,50 @@ function limitFor(app: FastifyInstance, request: FastifyRequest) {
   const settings = app.config.protection.rateLimit;
   const route = settings.routes[routeOf(request) ?? ''];
   return { max: route?.max ?? settings.max, timeWindowMs: route?.timeWindowMs ?? settings.timeWindowMs };
+}
+
+type RateLimitHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * @fastify/rate-limit's request handler, for its store and key rules. The
+ * library (with ip-address, 12 files) is imported when rate limits are first
+ * enabled, at start or later from the live config, so its plugin runs
+ * outside Fastify's registration (closed once the service has started), on a
+ * host that keeps only the `rateLimit` decorator: its `onRoute` hook would
+ * apply a route's own `config.rateLimit` (limits come from
+ * `protection.rateLimit.*` here), and its request decorator only pre-shapes
+ * the flag its handler sets.
+ */
+async function loadRateLimit(app: FastifyInstance, redis: Redis | undefined): Promise<RateLimitHook> {
+  // Typed as a callback plugin; it is an async function of (instance, options).
+  const plugin = (await import('@fastify/rate-limit')).fastifyRateLimit as unknown as (
+    host: object,
+    options: RateLimitPluginOptions,
+  ) => Promise<void>;
+  let decorated: (() => RateLimitHook) | undefined;
+  const host = {
+    hasDecorator: () => false,
+    decorate: (name: string, value: unknown) => {
+      if (name === 'rateLimit') decorated = value as () => RateLimitHook;
+    },
+    decorateRequest: () => {},
+    addHook: () => {},
+  };
+  await plugin(host, {
+    global: false,
+    store: storeFor(app, redis) as never,
+    // Rate-limit bookkeeping must not fail requests: on a store error, let them through.
+    skipOnError: true,
+    keyGenerator: (request) => {
+      const caller = request.headers[CALLER_HEADER];
+      return `${request.method} ${routeOf(request) ?? ''}|${typeof caller === 'string' && caller ? caller : request.ip}`;
+    },
+    max: (request) => limitFor(app, request).max,
+    timeWindow: (request) => limitFor(app, request).timeWindowMs,
+    errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, context.after),
+  });
+  if (!decorated) throw new Error('@fastify/rate-limit did not decorate rateLimit');
+  return decorated();
 }
 
 const kQueueWait = Symbol('smart.queueWait');
@@ -156,26 +206,26 @@ export const protection = fp(
       await registerStallGuard(app, shedding);
     }
 
-    // Registered for its store and key rules only (`global: false`): the guard
-    // below runs it while `protection.rateLimit.enabled`, a flag kept in step
-    // with the live config, so a disabled rate limit costs one check.
-    await app.register(rateLimit, {
-      global: false,
-      store: storeFor(app, options.redis) as never,
-      // Rate-limit bookkeeping must not fail requests: on a store error, let them through.
-      skipOnError: true,
-      keyGenerator: (request) => {
-        const caller = request.headers[CALLER_HEADER];
-        return `${request.method} ${routeOf(request) ?? ''}|${typeof caller === 'string' && caller ? caller : request.ip}`;
-      },
-      max: (request) => limitFor(app, request).max,
-      timeWindow: (request) => limitFor(app, request).timeWindowMs,
-      errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, context.after),
-    });
-    const limitRate = app.rateLimit();
+    // The guard below runs the rate limit while `protection.rateLimit.enabled`,
+    // a flag kept in step with the live config, so a disabled rate limit
+    // costs one check. Its library is loaded at the first enable: at start,
+    // before any request, or when a live change turns it on (the requests that
+    // arrive while it loads wait for it, then are counted like any other).
+    let limitRate: RateLimitHook | undefined;
+    let loading: Promise<RateLimitHook> | undefined;
+    const loadLimit = () => {
+      loading ??= loadRateLimit(app, options.redis).then((hook) => {
+        limitRate = hook;
+        return hook;
+      });
+      return loading;
+    };
     let rateLimited = app.config.protection.rateLimit.enabled;
+    if (rateLimited) await loadLimit();
     app.smartConfig.on('change', () => {
       rateLimited = app.config.protection.rateLimit.enabled;
+      if (rateLimited && !limitRate)
+        loadLimit().catch((err: Error) => app.log.error({ err }, 'could not load the rate limiter'));
     });
 
     const guard = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
@@ -187,8 +237,12 @@ export const protection = fp(
         }
         (request as Tracked)[kQueueWait] = wait;
       }
-      if (rateLimited) limitRate.call(app, request, reply).then(() => done(), done);
-      else done();
+      if (!rateLimited) done();
+      else if (limitRate) limitRate(request, reply).then(() => done(), done);
+      else
+        loadLimit()
+          .then((hook) => hook(request, reply))
+          .then(() => done(), done);
     };
     app.addHook('onRoute', (route) => {
       if (route.url.startsWith('/health/') || route.url === '/metrics') return;
@@ -219,6 +273,8 @@ async function registerStallGuard(app: FastifyInstance, shedding: ProtectionOpti
   app.addHook('onReady', async () => {
     armedAt = Date.now() + 2 * shedding.sampleIntervalMs;
   });
+  // Imported only with shedding on (it is off in the local realm and wherever it is configured off).
+  const { default: underPressure } = await import('@fastify/under-pressure');
   await app.register(underPressure, {
     maxEventLoopDelay: shedding.maxEventLoopDelayMs,
     // 1 (the default) turns it off: a service at capacity is near 1, and the limit handles that.
