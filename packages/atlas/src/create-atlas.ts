@@ -9,9 +9,11 @@ import { AtlasStore } from './atlas-store.ts';
 import { auth } from './auth.ts';
 import { type ConfigSchemaStore, KyselyConfigSchemas, MemoryConfigSchemas } from './config-schemas.ts';
 import { ConfigValidator } from './config-validation.ts';
+import { badRequest } from './errors.ts';
 import { configRoutes } from './routes/config.ts';
 import { configSchemaRoutes } from './routes/config-schema.ts';
 import { instanceRoutes } from './routes/instances.ts';
+import { holdsNul } from './routes/shared.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { parseMasterKey, SecretBox } from './secret-box.ts';
 import type { AuditEntry } from './store.ts';
@@ -159,6 +161,10 @@ export async function createAtlas(options: AtlasOptions = {}): Promise<FastifyIn
     // Read per registration: a change to atlas.allowedHosts applies live.
     allowedHosts: (realm: string) => app.config.atlas.allowedHosts[realm],
   };
+  // A string with a NUL character is refused before any route runs (JSON bodies are small here).
+  app.addHook('preValidation', async (request) => {
+    if (holdsNul(request.body)) throw badRequest('a string in the body holds a NUL character');
+  });
   await app.register(auth, { store, enabled: authOn, adminToken: settings.adminToken?.reveal() });
   await app.register(instanceRoutes, context);
   // Published config schemas: in the database, or in etcd with the rest; in memory only for a backend without a place for them.

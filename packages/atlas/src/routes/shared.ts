@@ -35,3 +35,16 @@ export function auditEntry(
 ): AuditEntry {
   return { at: Date.now(), actor: request.principal.actor, action, target, key };
 }
+
+/**
+ * True when a JSON value holds a NUL character in any string or key.
+ * Postgres text and jsonb cannot store one (the write fails), and etcd
+ * would keep what Postgres refuses: Atlas refuses it on every backend.
+ */
+export function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsNul);
+  for (const [key, item] of Object.entries(value)) if (key.includes('\u0000') || holdsNul(item)) return true;
+  return false;
+}
