@@ -24,13 +24,21 @@
 // With BENCH_BASE_ROOT naming another checkout (as in run.ts), (e) that
 // checkout's smart-service hello joins each round: before/after in one run.
 //
-//   BENCH_COLD_RUNS (10)  BENCH_BASE_ROOT (unset)
+// (p) is what users run: the same hello server on smart-service as
+// published, compiled JavaScript (servers/cold-start-built.ts builds it and
+// the workspace packages it needs with tsc into a temporary folder, each with
+// its publish-time exports, third-party dependencies shared with the
+// workspace), where (y) runs the workspace's .ts sources, type-stripped at
+// each load. BENCH_COLD_BUILT=0 leaves it out.
+//
+//   BENCH_COLD_RUNS (10)  BENCH_BASE_ROOT (unset)  BENCH_COLD_BUILT (1)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type BuiltService, buildPublished } from './servers/cold-start-built.ts';
 import type { PackageCensus } from './servers/module-census.ts';
 
 const TARGET = 1.5;
@@ -38,15 +46,32 @@ const TARGET = 1.5;
 const BASE_ROOT = process.env.BENCH_BASE_ROOT;
 const SERVERS: Record<string, { label: string; file: string }> = {
   x: { label: 'Fastify + pino', file: 'fastify.ts' },
-  y: { label: 'smart-service', file: 'smart-service.ts' },
+  y: { label: 'smart-service (.ts)', file: 'smart-service.ts' },
   // As in run.ts: the same server in another checkout (its own smart-service sources), to compare before/after.
   ...(BASE_ROOT
     ? { e: { label: 'smart, base checkout', file: join(BASE_ROOT, 'bench/servers/smart-service.ts') } }
     : {}),
 };
-type Name = 'x' | 'y' | 'e';
-const names = Object.keys(SERVERS) as Name[];
+type Name = 'x' | 'y' | 'e' | 'p';
+let names = Object.keys(SERVERS) as Name[];
 const label = (name: Name) => SERVERS[name]?.label ?? name;
+// The targets: smart-service from its sources (y) and as published (p).
+const judged: readonly Name[] = ['y', 'p'];
+
+// Runs `body` with (p), smart-service built as published, among the servers (unless BENCH_COLD_BUILT=0).
+async function withBuilt<T>(body: () => Promise<T>): Promise<T> {
+  if (process.env.BENCH_COLD_BUILT === '0') return body();
+  const built: BuiltService = buildPublished();
+  SERVERS.p = { label: 'smart-service (built)', file: built.server };
+  names = Object.keys(SERVERS) as Name[];
+  try {
+    return await body();
+  } finally {
+    delete SERVERS.p;
+    names = Object.keys(SERVERS) as Name[];
+    built.remove();
+  }
+}
 
 /** The medians of one block (compile cache off or on), in milliseconds. */
 export interface ColdStartBlock {
@@ -54,6 +79,8 @@ export interface ColdStartBlock {
   readonly y: number;
   /** The median over pairs of y/x. */
   readonly ratio: number;
+  /** Unless BENCH_COLD_BUILT=0: smart-service as published (p), and p/x. */
+  readonly built?: { readonly ms: number; readonly ratio: number };
   /** With BENCH_BASE_ROOT: the base checkout's smart-service (e), and e/x. */
   readonly base?: { readonly ms: number; readonly ratio: number };
 }
@@ -132,7 +159,7 @@ const median = (values: number[]): number => {
 };
 
 async function block(runs: number, env: NodeJS.ProcessEnv, cache: string): Promise<ColdStartBlock> {
-  const times: Record<Name, number[]> = { x: [], y: [], e: [] };
+  const times: Record<Name, number[]> = { x: [], y: [], e: [], p: [] };
   for (let i = 0; i < runs; i++) {
     // Rotate which goes first, so a round's drift falls on every server alike.
     for (const name of names.map((_, j) => names[(i + j) % names.length] as Name))
@@ -143,9 +170,11 @@ async function block(runs: number, env: NodeJS.ProcessEnv, cache: string): Promi
   console.log(`  compile cache ${cache}:`);
   for (const name of names) {
     const ratio = name === 'x' ? '' : `  ${name}/x ${ratioTo(name).toFixed(2)}`;
-    const verdict = name === 'y' ? `  target <= ${TARGET}: ${ratioTo('y') <= TARGET ? 'met' : 'NOT met'}` : '';
+    const verdict = judged.includes(name)
+      ? `  target <= ${TARGET}: ${ratioTo(name) <= TARGET ? 'met' : 'NOT met'}`
+      : '';
     console.log(
-      `    (${name}) ${label(name).padEnd(22)}${String(Math.round(median(times[name]))).padStart(6)} ms (${range(times[name])})${ratio}${verdict}`,
+      `    (${name}) ${label(name).padEnd(24)}${String(Math.round(median(times[name]))).padStart(6)} ms (${range(times[name])})${ratio}${verdict}`,
     );
   }
   return {
@@ -153,6 +182,7 @@ async function block(runs: number, env: NodeJS.ProcessEnv, cache: string): Promi
     y: median(times.y),
     ratio: ratioTo('y'),
     ...(times.e.length ? { base: { ms: median(times.e), ratio: ratioTo('e') } } : {}),
+    ...(times.p.length ? { built: { ms: median(times.p), ratio: ratioTo('p') } } : {}),
   };
 }
 
@@ -166,6 +196,10 @@ async function block(runs: number, env: NodeJS.ProcessEnv, cache: string): Promi
  */
 export async function coldStart(options: { runs?: number } = {}): Promise<ColdStartResult> {
   const runs = options.runs ?? Number(process.env.BENCH_COLD_RUNS ?? 10);
+  return withBuilt(() => measure(runs));
+}
+
+async function measure(runs: number): Promise<ColdStartResult> {
   const load = loadavg().map((n) => n.toFixed(2));
   console.log(`\ncold start to first answer: ${runs} starts each, alternating, ` + `load average ${load.join(' ')}`);
   const { NODE_COMPILE_CACHE: _on, NODE_DISABLE_COMPILE_CACHE: _off, ...base } = process.env;
@@ -184,6 +218,10 @@ export async function coldStart(options: { runs?: number } = {}): Promise<ColdSt
 /** Lists the packages one start of each server loads, heaviest first. */
 export async function moduleCensus(): Promise<void> {
   const preload = fileURLToPath(new URL('./servers/module-census.ts', import.meta.url));
+  await withBuilt(() => census(preload));
+}
+
+async function census(preload: string): Promise<void> {
   for (const name of names) {
     const { ms, census = [] } = await startOnce(name, { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' }, [
       '--import',

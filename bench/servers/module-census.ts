@@ -20,12 +20,18 @@ const importedBy = new Map<string, string>();
 export function packageOf(url: string): string {
   const dependency = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (dependency) return dependency[1] as string;
+  // cold-start-built.ts's published copies: <tmp>/smart-cold-built-*/<package>/dist/...
+  const built = /\/smart-cold-built-[^/]+\/([^/]+)\//.exec(url);
+  if (built) return `${built[1]} (built)`;
   const workspace = /\/((?:packages|examples)\/[^/]+|bench)\//.exec(url);
   return workspace ? (workspace[1] as string) : url;
 }
 
 const short = (url: string) =>
-  url.replace(/^.*node_modules\//, '').replace(/^.*\/((?:packages|examples|bench)\/)/, '$1');
+  url
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*\/smart-cold-built-[^/]+\//, '')
+    .replace(/^.*\/((?:packages|examples|bench)\/)/, '$1');
 
 const sizeOf = (source: unknown): number =>
   typeof source === 'string'
