@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
@@ -52,7 +52,12 @@ function spanCounts(app: FastifyInstance): SpanCounts {
   return { exported: (count) => exported.inc(count), dropped: (count, reason) => dropped.inc({ reason }, count) };
 }
 
-function providerFor(app: FastifyInstance, config: TracingConfig, counts: SpanCounts): BasicTracerProvider {
+function providerFor(
+  app: FastifyInstance,
+  config: TracingConfig,
+  exporter: SpanExporter,
+  counts: SpanCounts,
+): BasicTracerProvider {
   const { name, version, instanceId } = app.serviceInfo;
   const own = parseKeyValues(config.resourceAttributes);
   // What every span of this service shares (service, realm, instance) is
@@ -66,7 +71,6 @@ function providerFor(app: FastifyInstance, config: TracingConfig, counts: SpanCo
     // OTEL_SERVICE_NAME wins over a service.name in OTEL_RESOURCE_ATTRIBUTES (the SDK's rule).
     'service.name': config.serviceName ?? own['service.name'] ?? name,
   });
-  const exporter = createExporter(exporterOf(config) as 'otlp' | 'zipkin' | 'console', config);
   return new BasicTracerProvider({
     resource,
     idGenerator: new BufferedIdGenerator(),
@@ -114,13 +118,14 @@ function startSpans(app: FastifyInstance, tracer: Tracer): void {
  * (no hook of its own on the request path); the provider flushed on close.
  *
  * @example
- * if (exporterOf(app.config.tracing) !== 'none') startTracing(app, app.config.tracing);
+ * if (exporterOf(app.config.tracing) !== 'none') await startTracing(app, app.config.tracing);
  */
-export function startTracing(app: FastifyInstance, config: TracingConfig): void {
+export async function startTracing(app: FastifyInstance, config: TracingConfig): Promise<void> {
+  const exporter = await createExporter(exporterOf(config) as 'otlp' | 'zipkin' | 'console', config);
   // With our context manager the request's span is active through the
   // request's own async context: no second AsyncLocalStorage hop per request.
   const shared = useRequestContextManager();
-  const provider = providerFor(app, config, spanCounts(app));
+  const provider = providerFor(app, config, exporter, spanCounts(app));
   const tracer = provider.getTracer('smart-service', app.serviceInfo.version);
   // The first tracing app of the process also serves `trace.getTracer()` (the usual OTel idiom).
   const global = trace.setGlobalTracerProvider(provider);

@@ -58,7 +58,7 @@ export const tracing = fp(
       return;
     }
     const { startTracing } = await import('./tracing-sdk.ts');
-    startTracing(app, config);
+    await startTracing(app, config);
   },
   { name: 'smart-tracing', dependencies: ['smart-request-lifecycle'] },
 );
