@@ -12,8 +12,15 @@ export interface ConcurrencyLimitOptions {
   readonly latencyTolerance: number;
   /** The queue-wait limit never goes below this, and latency this much over the tolerated is still normal (ms). */
   readonly minQueueDelayMs: number;
-  /** The queue-wait limit while latency is normal, and at start (ms): bursts up to it are served. */
+  /** The queue-wait limit at start, before the unloaded latency is known (ms): bursts up to it are served. */
   readonly maxQueueDelayMs: number;
+  /**
+   * Once the unloaded latency is known, the queue-wait limit grows back (while
+   * latency is normal) to the latency taken as normal, or to this if more (ms):
+   * the burst every service absorbs. Above the normal latency, an accepted
+   * request's wait would be the tail the limits are there to keep short.
+   */
+  readonly burstQueueDelayMs: number;
   /** How often the limits are recomputed from the latencies seen since (ms). */
   readonly windowMs: number;
 }
@@ -56,7 +63,9 @@ const RELEARN_MS = 30_000;
  *   the queue-wait limit is shed, as Facebook's servers drop requests by
  *   their queueing delay (CoDel). That limit starts at `maxQueueDelayMs`
  *   (bursts are served), shrinks by the same ratio when latency rises, down
- *   to `minQueueDelayMs`, and grows back by half a window while latency is normal.
+ *   to `minQueueDelayMs`, and grows back by half a window while latency is
+ *   normal, up to that normal latency (or `burstQueueDelayMs`, if more): a
+ *   queue the service has learnt is longer than normal is not let back in.
  * So under overload the accepted requests' mean latency stays near
  * `latencyTolerance` × unloaded, and the excess is answered at once.
  *
@@ -66,7 +75,7 @@ const RELEARN_MS = 30_000;
  *
  * @example
  * const limits = new ConcurrencyLimit({ initialLimit: 100, minLimit: 10, maxLimit: 1000,
- *   latencyTolerance: 2, minQueueDelayMs: 5, maxQueueDelayMs: 100, windowMs: 100 });
+ *   latencyTolerance: 1.5, minQueueDelayMs: 2, maxQueueDelayMs: 100, burstQueueDelayMs: 20, windowMs: 100 });
  * const wait = limits.admit(performance.now());
  * if (wait < 0) return shed();
  * // ... when the request finishes:
@@ -178,7 +187,7 @@ export class ConcurrencyLimit {
   }
 
   #update(now: number): void {
-    const { latencyTolerance, minLimit, maxLimit, minQueueDelayMs, maxQueueDelayMs } = this.#options;
+    const { latencyTolerance, minLimit, maxLimit, minQueueDelayMs, maxQueueDelayMs, burstQueueDelayMs } = this.#options;
     const latency = this.#sum / this.#count;
     if (latency < this.#minRtt) this.#minRtt = latency;
     else this.#minRtt += (latency - this.#minRtt) * Math.min(1, (now - this.#windowStart) / RELEARN_MS);
@@ -194,7 +203,11 @@ export class ConcurrencyLimit {
     this.#queueLimit =
       gradient < 1
         ? Math.max(minQueueDelayMs, this.#queueLimit * gradient)
-        : Math.min(maxQueueDelayMs, this.#queueLimit * QUEUE_REGROWTH + this.#minRtt);
+        : Math.min(
+            maxQueueDelayMs,
+            Math.max(normal, burstQueueDelayMs),
+            this.#queueLimit * QUEUE_REGROWTH + this.#minRtt,
+          );
     this.#windowStart = now;
     this.#sum = 0;
     this.#count = 0;
