@@ -117,10 +117,10 @@ export function writeAccessLine(log: Logger, line: AccessLine): void {
  * A `childLoggerFactory` for a service: each request's logger (tracing's
  * factory makes them with it; without tracing Fastify's default factory
  * is cheaper, as Fastify checks the logger a custom factory returns on
- * every request, ~0.5 us). For a route without its own log level or serializers (nearly all), the
- * child is made as pino makes one, minus the option checks and the
- * formatter object pino builds per child: the parent's prototype with the
- * bindings appended to its pre-serialised bindings (each value through
+ * every request, ~0.5 us). For a route without its own log level or
+ * serializers (nearly all), the child is made as pino makes one, minus the
+ * option checks and the formatter object pino builds per child: the
+ * parent's prototype with the bindings appended to its pre-serialised bindings (each value through
  * JSON.stringify, as pino's own stringify writes strings and numbers).
  * Other routes, and loggers not made by createLogger, get pino's
  * `child(bindings, options)`. Written by hand: pino has no cheaper public child.

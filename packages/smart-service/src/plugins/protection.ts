@@ -22,9 +22,13 @@ export interface ProtectionOptions {
 }
 
 /** Probes and metrics are never shed nor limited: a busy instance must still say how it is. */
-export function isProbe(request: FastifyRequest): boolean {
-  const route = routeOf(request) ?? '';
+export function isProbeRoute(route: string): boolean {
   return route.startsWith('/health/') || route === '/metrics';
+}
+
+/** True when `request` matched a probe or `/metrics` (see isProbeRoute). */
+export function isProbe(request: FastifyRequest): boolean {
+  return isProbeRoute(routeOf(request) ?? '');
 }
 
 /**
@@ -245,7 +249,7 @@ export const protection = fp(
           .then(() => done(), done);
     };
     app.addHook('onRoute', (route) => {
-      if (route.url.startsWith('/health/') || route.url === '/metrics') return;
+      if (isProbeRoute(route.url)) return;
       route.onRequest = [...(route.onRequest === undefined ? [] : [route.onRequest].flat()), guard];
     });
   },
