@@ -63,7 +63,7 @@ export const metrics = fp(
         this.set(app.lifecycle.inFlight.size);
       },
     });
-    // Load shedding's adaptive limit (plugins/protection.ts), read at each scrape; absent while shedding is off.
+    // Load shedding's adaptive limit (plugins/protection.ts), read at each scrape; 0 while shedding is off.
     new Gauge({
       name: 'http_concurrency_limit',
       help: 'The adaptive limit of requests in flight; over it requests are shed with 503.',

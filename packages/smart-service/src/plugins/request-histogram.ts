@@ -64,7 +64,7 @@ export class RequestHistogram {
     const bounds = this.#bounds;
     let i = 0;
     while (i < bounds.length && value > (bounds[i] as number)) i++;
-    (series.counts as Float64Array)[i] = (series.counts[i] as number) + 1;
+    series.counts[i] = (series.counts[i] as number) + 1;
     series.sum += value;
     series.count += 1;
     if (exemplar) series.exemplars[i] = { labelSet: exemplar, value, timestamp: Date.now() / 1000 };
