@@ -18,7 +18,7 @@
 //   BENCH_ATLAS_BASE_ROOT=<checkout>: that checkout's Atlas too (its bench/servers/atlas.ts, after its
 //     `pnpm install`), before this one on each store, in the same run: rows marked "(base)"
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +27,7 @@ import { type AtlasClient, createAtlasClient, type Watch } from 'atlas-client';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { startEtcdCluster } from '../packages/atlas/test/support/etcd-cluster.ts';
+import { processCpuUs } from './servers/process-cpu.ts';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1_000);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 50);
@@ -94,16 +95,9 @@ async function etcdEnv(): Promise<Record<string, string>> {
   };
 }
 
-// CPU seconds a process has used (user + system), from /proc: what a heartbeat costs Atlas
-// whatever else the shared machine runs. (taskset execs node: the pid is Atlas's.)
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
+// CPU seconds a process has used (user + system): what a heartbeat costs Atlas
+// whatever else the shared machine runs.
+const cpuSeconds = (pid: number) => processCpuUs(pid) / 1_000_000;
 
 async function startAtlas(
   storeEnv: Record<string, string>,

@@ -18,6 +18,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { processCpuUs } from './servers/process-cpu.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -61,10 +62,7 @@ const port = await new Promise<number>((resolve, reject) => {
   child.once('message', (message: { port: number }) => resolve(message.port));
   child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
 });
-const cpuUs = () => {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-};
+const cpuUs = () => processCpuUs(child.pid);
 await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: 2 }); // warm-up
 const before = cpuUs();
 const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: DURATION });

@@ -11,10 +11,10 @@
 //
 //   BENCH_ROUNDS (3)  BENCH_DURATION seconds (5)  BENCH_CONNECTIONS (50)  BENCH_BASE_ROOT (unset)
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { processCpuUs } from './servers/process-cpu.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -114,25 +114,12 @@ function startServer(name: Name | 'sink', env: Record<string, string> = {}): Pro
 }
 
 const pids = new Map<Name, number>();
-const TICK_US = 1_000_000 / 100; // /proc reports CPU time in clock ticks (USER_HZ, 100 on Linux)
-
-// The server's CPU time so far: on a loaded machine the CPU a server spends per
-// request moves far less than the requests it gets through per second.
-function cpuTimeUs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 async function load(name: Name, port: number, seconds: number): Promise<Sample> {
-  const before = cpuTimeUs(pids.get(name));
+  const before = processCpuUs(pids.get(name));
   const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: seconds });
   const failures = result.errors + result.timeouts + result.non2xx;
   if (failures > 0) throw new Error(`${failures} failed requests on port ${port}`);
-  const cpuUs = (cpuTimeUs(pids.get(name)) - before) / result.requests.total;
+  const cpuUs = (processCpuUs(pids.get(name)) - before) / result.requests.total;
   return { rps: result.requests.average, cpuUs, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
