@@ -237,6 +237,12 @@ export const serviceRealms = {
     // and shedding it would refuse what production absorbs. On elsewhere.
     protection: { shedding: { enabled: false } },
   },
+  // Test suites fire bursts (a hundred parallel calls) at services sharing a
+  // machine with everything else the suite runs: the same reason as `local`.
+  // Tests of shedding turn it on.
+  testing: {
+    protection: { shedding: { enabled: false } },
+  },
 } as const;
 
 /** The value of the service keys. */
