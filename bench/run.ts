@@ -25,6 +25,8 @@ const NODE_TARGET = 0.68;
 const TRACING_TARGET = 0.6;
 const OFF_TARGET = 0.97;
 const BASE_ROOT = process.env.BENCH_BASE_ROOT;
+// The load generator: wrk when it is installed (Debian's wrk), else autocannon. BENCH_LOAD picks one.
+const LOADER = process.env.BENCH_LOAD ?? (spawnSync('wrk', ['--version']).error ? 'autocannon' : 'wrk');
 
 const SERVERS: Record<string, { label: string; file: string }> = {
   a: { label: 'node:http', file: 'node-http.ts' },
@@ -116,11 +118,45 @@ function startServer(name: Name | 'sink', env: Record<string, string> = {}): Pro
 const pids = new Map<Name, number>();
 async function load(name: Name, port: number, seconds: number): Promise<Sample> {
   const before = processCpuUs(pids.get(name));
+  const { requests, rps, p50, p99 } = LOADER === 'wrk' ? await wrk(port, seconds) : await cannon(port, seconds);
+  const cpuUs = (processCpuUs(pids.get(name)) - before) / requests;
+  return { rps, cpuUs, p50, p99 };
+}
+
+interface Load {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function cannon(port: number, seconds: number): Promise<Load> {
   const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: seconds });
   const failures = result.errors + result.timeouts + result.non2xx;
   if (failures > 0) throw new Error(`${failures} failed requests on port ${port}`);
-  const cpuUs = (processCpuUs(pids.get(name)) - before) / result.requests.total;
-  return { rps: result.requests.average, cpuUs, p50: result.latency.p50, p99: result.latency.p99 };
+  return { requests: result.requests.total, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+// wrk (C, one thread on core 0) keeps even bare node:http saturated, where autocannon (one
+// Node.js thread) is itself the limit near 35,000 req/s.
+async function wrk(port: number, seconds: number): Promise<Load> {
+  const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]);
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    out += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const failures = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? /Socket errors: .*/.exec(out)?.[0];
+  const total = /(\d+) requests in/.exec(out)?.[1];
+  if (code !== 0 || failures || !total) throw new Error(`wrk on port ${port} failed:\n${out}`);
+  const ms = (label: string) => {
+    const [, value, unit] = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out) ?? [];
+    return Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
+  };
+  return { requests: Number(total), rps: Number(total) / seconds, p50: ms('50'), p99: ms('99') };
 }
 
 const median = (values: number[]): number => {
@@ -132,7 +168,7 @@ const median = (values: number[]): number => {
 const only = process.env.BENCH_ONLY?.split(',');
 const names = (Object.keys(SERVERS) as Name[]).filter((n) => !only || only.includes(n));
 console.log(
-  `smart-service bench: ${ROUNDS} rounds x ${DURATION} s, ${CONNECTIONS} connections, ` +
+  `smart-service bench: ${ROUNDS} rounds x ${DURATION} s, ${CONNECTIONS} connections (${LOADER}), ` +
     (canPin ? 'servers on core 1, load on core 0' : 'NOT pinned (needs taskset and 2 cores)'),
 );
 const sink = await startServer('sink');
