@@ -12,6 +12,7 @@ import {
   checkOptions,
   type JsonCallOptions,
 } from './options.ts';
+import { ReadBody } from './read-answer.ts';
 import { envResolver, type ServiceResolver } from './resolvers.ts';
 import { mayRetry } from './retry.ts';
 import { ParsedUrls } from './service-url.ts';
@@ -79,6 +80,7 @@ export class SmartClient {
     signal: AbortSignal | undefined,
     timeout: number | undefined,
     hedge: HedgeOptions | false | undefined,
+    buffered: boolean,
   ): Call {
     const { target, path, origin } = this.#urls.parse(input);
     if (hedge) checkHedge(hedge);
@@ -94,6 +96,7 @@ export class SmartClient {
         timeout,
         hedge,
         context: this.#context?.(),
+        buffered,
       },
       mayRetry(method, headers),
     );
@@ -110,6 +113,7 @@ export class SmartClient {
       init.signal ?? undefined,
       init.timeout,
       init.hedge,
+      false,
     );
     const response = await this.#send(new Attempt(call, 'first', 1));
     const headers = new Headers();
@@ -148,9 +152,13 @@ export class SmartClient {
       options.signal,
       options.timeout,
       options.hedge,
+      true,
     );
     const response = await this.#send(new Attempt(call, 'first', 1));
-    return readJson<T>(response, call, input, options.signal);
+    // The transport read the body whole (a `ReadBody`); a layer of the caller's may answer with a stream.
+    const read = response.body as unknown;
+    const text = read instanceof ReadBody ? read.textNow() : await readText(response, call, options.signal);
+    return answerOf<T>(response, text, call, input);
   }
 
   get<T = unknown>(url: string | URL, options?: JsonCallOptions) {
@@ -183,18 +191,14 @@ export class SmartClient {
   }
 }
 
-/** The JSON helpers' answer: parsed, or a `RemoteError` / `HttpError` for an error status. */
-async function readJson<T>(
+/** An answer's body as text, read from its stream (an answer a layer of the caller's made). */
+async function readText(
   response: Dispatcher.ResponseData,
   call: Call,
-  input: string | URL,
   signal: AbortSignal | undefined,
-): Promise<T> {
-  const type = String(response.headers['content-type'] ?? '');
-  let text: string;
+): Promise<string> {
   try {
-    if (response.statusCode < 300 && type.includes('json')) return (await response.body.json()) as T;
-    text = await response.body.text();
+    return await response.body.text();
   } catch (err) {
     // The body stalled past the deadline: undici's body timer, or the call's own deadline timer, cut it.
     const code = (err as { code?: string }).code;
@@ -202,6 +206,12 @@ async function readJson<T>(
       throw deadlineExceeded(`reading the answer of ${call.service}`);
     throw err;
   }
+}
+
+/** The JSON helpers' answer: parsed, or a `RemoteError` / `HttpError` for an error status. */
+function answerOf<T>(response: Dispatcher.ResponseData, text: string, call: Call, input: string | URL): T {
+  const type = String(response.headers['content-type'] ?? '');
+  if (response.statusCode < 300 && type.includes('json')) return JSON.parse(text) as T;
   if (response.statusCode >= 400) {
     if (type.startsWith('application/problem+json')) {
       const problem = JSON.parse(text) as Partial<RemoteCause> & { title?: string };

@@ -25,6 +25,8 @@ export interface CallInput {
   readonly timeout: number | undefined;
   readonly hedge: HedgeOptions | false | undefined;
   readonly context: CallContext | undefined;
+  /** The answer is read whole before the call answers (the JSON helpers); `fetch` streams it. Default false. */
+  readonly buffered?: boolean;
 }
 
 /**
@@ -51,6 +53,12 @@ export class Call {
   readonly context: CallContext | undefined;
   /** An idempotent method, or a request with an `idempotency-key`: it may be retried and hedged. */
   readonly retryable: boolean;
+  /**
+   * The answer reaches the layers with its body read whole (a `ReadBody`,
+   * see read-answer.ts): the JSON helpers' calls. A `fetch` call's answer
+   * comes with its headers, the body still streaming.
+   */
+  readonly buffered: boolean;
   /** Epoch ms; set by the deadline layer (unbounded without it). */
   deadline = Number.POSITIVE_INFINITY;
   /** The deadline's own timer, when the deadline is near enough to need one. */
@@ -84,6 +92,7 @@ export class Call {
     this.hedge = input.hedge;
     this.context = input.context;
     this.retryable = retryable;
+    this.buffered = input.buffered ?? false;
   }
 
   /** The target service's name (the origin for a plain URL). */

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { LazyAgent } from '../lazy-agent.ts';
+import { readAnswer } from '../read-answer.ts';
 import type { Attempt, Send } from './layer.ts';
 
 // undici's fast timers may fire up to ~0.5 s early: its timeouts get this much slack past the deadline.
@@ -9,8 +10,8 @@ const UNDICI_TIMER_SLACK_MS = 1_000;
 const withEndpointHeaders = (headers: Record<string, string>, extra: Readonly<Record<string, string>> | undefined) =>
   extra ? { ...headers, ...extra } : headers;
 
-/** What the transport sends with: undici's `Agent`, `Pool` or any dispatcher's `request`. */
-export type RequestDispatcher = Pick<Dispatcher, 'request'>;
+/** What the transport sends with: undici's `Agent`, `Pool` or any dispatcher's `request` and `dispatch`. */
+export type RequestDispatcher = Pick<Dispatcher, 'request' | 'dispatch'>;
 
 function send(dispatcher: RequestDispatcher, attempt: Attempt): Promise<Dispatcher.ResponseData> {
   const call = attempt.call;
@@ -27,6 +28,9 @@ function send(dispatcher: RequestDispatcher, attempt: Attempt): Promise<Dispatch
     options.bodyTimeout = remaining;
   }
   const signal = attempt.signal ?? call.signal;
+  // A JSON helper's call reads its answer whole: undici's dispatch with a handler that keeps the
+  // chunks, no stream per answer (see read-answer.ts). `fetch` streams: undici's `request`.
+  if (call.buffered) return readAnswer(dispatcher, options, signal);
   if (signal) options.signal = signal;
   return dispatcher.request(options);
 }
@@ -36,9 +40,11 @@ function send(dispatcher: RequestDispatcher, attempt: Attempt): Promise<Dispatch
  * balance layer chose, with the endpoint's own headers when it has some.
  * undici's own header and body timeouts are set a second past the call's
  * deadline (the deadline layer's timer, or its check after the fact,
- * decides). Given a `LazyAgent` (what a client makes), the first attempt
- * waits for undici's import and the agent; every later one goes straight
- * to the agent.
+ * decides). A buffered call (the JSON helpers') answers once its body has
+ * arrived, read whole; a streamed one (`fetch`) once the headers have.
+ * Given a `LazyAgent` (what a client makes), the first attempt waits for
+ * undici's import and the agent; every later one goes straight to the
+ * agent.
  *
  * @example
  * const send = transport(new Agent());
