@@ -74,4 +74,4 @@ export {
   SmartClient,
 } from './smart-client.ts';
 export { Target, Targets } from './targets.ts';
-export { childTraceparent, newTraceparent, traceparentOf } from './trace-context.ts';
+export { childTraceparent, continueTraceparent, newTraceparent, traceparentOf } from './trace-context.ts';

@@ -21,25 +21,45 @@ export function randomHex(bytes: number): string {
   return out;
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
+/**
+ * The traceparent an outgoing call carries on from `parent`: the same
+ * trace and flags with a new parent id (this hop); undefined when `parent`
+ * is absent or not a valid W3C traceparent (all-zero ids included). A call
+ * with no trace to continue then sends none, as OpenTelemetry's W3C
+ * propagator injects nothing without a span context: the next service
+ * starts its own trace and makes its own sampling decision.
+ *
+ * @example
+ * continueTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')
+ * // '00-0af7651916cd43dd8448eb211c80319c-<16 new hex digits>-01'
+ * continueTraceparent(undefined) // undefined
+ */
+export function continueTraceparent(parent: string | undefined): string | undefined {
+  const match = parent === undefined ? null : TRACEPARENT.exec(parent);
+  if (!match || match[1] === ZERO_TRACE || match[2] === ZERO_SPAN) return undefined;
+  return `00-${match[1]}-${randomHex(8)}-${match[3]}`;
+}
 
 /**
  * A W3C traceparent for an outgoing call: the same trace with a new parent
- * id, or a new sampled trace when there is no (valid) parent.
+ * id, or a new sampled trace when there is no (valid) parent. The client
+ * itself sends none without a parent (see `continueTraceparent`); this is
+ * for a caller that wants a trace started whatever comes in.
  *
  * @example
  * childTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')
  * // '00-0af7651916cd43dd8448eb211c80319c-<16 new hex digits>-01'
  */
 export function childTraceparent(parent: string | undefined): string {
-  const match = parent === undefined ? null : TRACEPARENT.exec(parent);
-  if (!match) return newTraceparent();
-  return `00-${match[1]}-${randomHex(8)}-${match[2]}`;
+  return continueTraceparent(parent) ?? newTraceparent();
 }
 
 /**
- * A traceparent for a new trace, sampled (what a request that arrived
- * without one carries on, so every call it makes shares one trace id).
+ * A traceparent for a new trace, sampled.
  *
  * @example
  * newTraceparent() // '00-<32 hex digits>-<16 hex digits>-01'

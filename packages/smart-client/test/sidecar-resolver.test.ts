@@ -9,7 +9,11 @@ describe('sidecarResolver', () => {
   it('sends service://userstore/users/42 to the sidecar port as /users/42 with x-smart-service: userstore', async () => {
     const sidecar = await upstream((_req, res) => json(res, 200, { ok: true }));
     const port = Number(new URL(sidecar.url).port);
-    const client = createClient({ realm: 'production', resolver: sidecarResolver({ port }) });
+    const client = createClient({
+      realm: 'production',
+      resolver: sidecarResolver({ port }),
+      context: () => ({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }),
+    });
     onTestFinished(() => client.close());
     await client.get('service://userstore/users/42?full=1', { headers: { 'x-tenant': 'acme' } });
     await client.get('service://pricing/price');
@@ -19,7 +23,7 @@ describe('sidecarResolver', () => {
     expect(first?.headers['x-tenant']).toBe('acme');
     // Propagation still applies.
     expect(first?.headers['x-smart-deadline']).toMatch(/^\d+$/);
-    expect(first?.headers.traceparent).toBeDefined();
+    expect(first?.headers.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
     expect(second?.headers['x-smart-service']).toBe('pricing');
   });
 

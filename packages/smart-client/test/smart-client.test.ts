@@ -110,6 +110,23 @@ describe('calls', () => {
     expect(Number(headers['x-smart-deadline'])).toBe(deadline);
   });
 
+  it('sends no trace context when the call runs in none (no SDK, no incoming traceparent): the next service decides', async () => {
+    const up = await upstream((_req, res) => json(res, 200, {}));
+    const c = client({
+      resolver: staticResolver({ users: [up.url] }),
+      context: () => ({ requestId: 'req-78', tracestate: 'vendor=1', caller: 'fibfrontend' }),
+    });
+    await c.get('service://users/x');
+    await c.fetch('service://users/y');
+    for (const seen of up.seen) {
+      expect(seen.headers.traceparent).toBeUndefined();
+      expect(seen.headers.tracestate).toBeUndefined();
+      expect(seen.headers['x-request-id']).toBe('req-78');
+      expect(seen.headers['x-smart-deadline']).toMatch(/^\d+$/);
+    }
+    expect(up.seen).toHaveLength(2);
+  });
+
   it('fails at once, without a socket, when the deadline has passed; and cuts a slow call at its timeout', async () => {
     const slow = await upstream((_req, res) => setTimeout(() => json(res, 200, {}), 1_000));
     const late = client({

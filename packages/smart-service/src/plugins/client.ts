@@ -11,7 +11,6 @@ import {
   createClient,
   dnsResolver,
   envResolver,
-  newTraceparent,
   type SmartClient,
   sidecarResolver,
 } from 'smart-client';
@@ -26,19 +25,11 @@ declare module 'fastify' {
   }
 }
 
-// A request that came without `traceparent` gets one trace for all its calls
-// (made at its first call), so parallel calls share a trace id even with
-// tracing off. With tracing on, each attempt's span gives the header instead.
-const rootTraces = new WeakMap<FastifyRequest, string>();
-function rootTraceparent(request: FastifyRequest): string {
-  let root = rootTraces.get(request);
-  if (!root) {
-    root = newTraceparent();
-    rootTraces.set(request, root);
-  }
-  return root;
-}
-
+// The incoming trace context is carried on as is (the client gives each call
+// a new parent id). A request that came without one, with tracing off, gives
+// its calls none: no trace is invented (a sampled one would make the next
+// services sample every call), as OpenTelemetry's propagator injects nothing
+// without a span context. With tracing on, each attempt's span gives the header.
 function contextOf(request: FastifyRequest | undefined, service: string): CallContext | undefined {
   if (!request) return { caller: service };
   const header = (name: string) => {
@@ -47,7 +38,7 @@ function contextOf(request: FastifyRequest | undefined, service: string): CallCo
   };
   return {
     requestId: request.id,
-    traceparent: header(TRACEPARENT_HEADER) ?? rootTraceparent(request),
+    traceparent: header(TRACEPARENT_HEADER),
     tracestate: header(TRACESTATE_HEADER),
     caller: service,
     deadline: request.deadline,
