@@ -2,13 +2,17 @@
 // a bare node:http upstream for raw undici, global fetch and smart-client
 // (service:// resolution, retries on, no failures), alternated, with ratios;
 // (2) the ablation: the same client with each of its layers left out in turn,
-// alternated, and what each layer costs per call (client CPU and wall time);
+// alternated, and what each layer costs per call (client CPU and wall time),
+// beside undici sending the client's headers and undici's dispatch with a
+// handler that reads the answer whole (what the client's JSON calls use);
 // (3) tail latency: three upstream instances, healthy, then one answering 5%
 // of requests after 1 s; p50/p99 and extra upstream load with hedging off and
 // on, for both balancers, at a fixed arrival rate.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type ClientOptions, createClient, type Layer, staticResolver } from 'smart-client';
 import { Pool } from 'undici';
 
@@ -76,6 +80,21 @@ process.on('exit', () => console.log(`load average at the end: ${loadAverage()}`
 
 // BENCH_PARTS picks the parts to run (default all four).
 const parts = new Set((process.env.BENCH_PARTS ?? 'throughput,ablation,layers,tail').split(','));
+/**
+ * smart-client's sources at an earlier commit (BENCH_CLIENT_BEFORE), extracted
+ * into a temp folder that uses the workspace's dependencies: the client before
+ * a change, measured in the same run as after it.
+ */
+async function clientAt(rev: string): Promise<typeof import('smart-client')> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'smart-client-before-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const archive = execFileSync('git', ['-C', root, 'archive', rev, 'packages/smart-client']);
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  symlinkSync(join(root, 'packages/smart-client/node_modules'), join(dir, 'packages/smart-client/node_modules'));
+  return import(pathToFileURL(join(dir, 'packages/smart-client/src/index.ts')).href);
+}
+
 // 1. Throughput.
 const one = await upstream();
 if (parts.has('throughput')) {
@@ -86,6 +105,11 @@ if (parts.has('throughput')) {
     ['global fetch', async () => (await fetch(`${one.url}/`)).json()],
     ['smart-client get', () => smart.get('service://upstream/')],
   ];
+  const before = process.env.BENCH_CLIENT_BEFORE;
+  const earlier = before
+    ? (await clientAt(before)).createClient({ resolver: staticResolver({ upstream: [one.url] }), realm: 'bench' })
+    : undefined;
+  if (earlier) contenders.push([`smart-client @${before}`, () => earlier.get('service://upstream/')]);
   for (const [, call] of contenders) await load(call, 1); // warm-up
   const rounds: Record<string, { rps: number; p99: number; cpuPerCall: number }[]> = {};
   for (let round = 0; round < ROUNDS; round++) {
@@ -122,12 +146,21 @@ if (parts.has('throughput')) {
   console.log(`global fetch / undici: ${ratio('global fetch', 'undici Pool.request').toFixed(2)}`);
   // The same ratio from the load process's CPU per call (undici's / smart-client's): on a shared
   // machine the CPU a call costs moves far less than the throughput the scheduler allows.
-  const cpuRounds = (rounds['smart-client get'] ?? []).map(
-    (x, i) => ((rounds['undici Pool.request'] ?? [])[i]?.cpuPerCall ?? Number.NaN) / x.cpuPerCall,
-  );
-  console.log(
-    `smart-client / undici by CPU per call: ${median(cpuRounds).toFixed(2)} (rounds ${cpuRounds.map((x) => x.toFixed(2)).join(', ')})`,
-  );
+  const byCpu = (name: string) => {
+    const cpuRounds = (rounds[name] ?? []).map(
+      (x, i) => ((rounds['undici Pool.request'] ?? [])[i]?.cpuPerCall ?? Number.NaN) / x.cpuPerCall,
+    );
+    console.log(
+      `${name.replace(' get', '')} / undici by CPU per call: ${median(cpuRounds).toFixed(2)} (rounds ${cpuRounds.map((x) => x.toFixed(2)).join(', ')})`,
+    );
+  };
+  byCpu('smart-client get');
+  if (earlier) {
+    const name = `smart-client @${before}`;
+    console.log(`${name} / undici: ${ratio(name, 'undici Pool.request').toFixed(2)}`);
+    byCpu(name);
+    await earlier.close();
+  }
   await pool.close();
   await smart.close();
 }
@@ -161,12 +194,36 @@ if (parts.has('ablation')) {
     ['- resolve, balance', (layers) => [...layers.filter((l) => l.name !== 'resolve' && l.name !== 'balance'), pinned]],
   ];
   const ablationPool = new Pool(one.url, { connections: 128 });
+  // The headers the client sends on this call (no request context here: accept and the deadline).
+  const smartHeaders = () => ({ accept: 'application/json', 'x-smart-deadline': String(Date.now() + 10_000) });
+  // undici's dispatch with a handler that keeps the chunks and parses them at the end: the floor
+  // for a JSON call on undici (the client's JSON helpers read answers this way).
+  const dispatchJson = () =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      ablationPool.dispatch(
+        { path: '/', method: 'GET' },
+        {
+          onRequestStart: () => {},
+          onResponseStart: () => {},
+          onResponseData: (_controller, chunk) => void chunks.push(chunk),
+          onResponseEnd: () => resolve(JSON.parse(Buffer.concat(chunks).toString())),
+          onResponseError: (_controller, err) => reject(err),
+        },
+      );
+    });
   const ablation: [string, () => Promise<unknown>, () => Promise<void>][] = [
     [
       'undici Pool.request',
       async () => (await ablationPool.request({ path: '/', method: 'GET' })).body.json(),
       () => ablationPool.close(),
     ],
+    [
+      'undici + its headers',
+      async () => (await ablationPool.request({ path: '/', method: 'GET', headers: smartHeaders() })).body.json(),
+      async () => {},
+    ],
+    ['undici dispatch', dispatchJson, async () => {}],
     ...variants.map(([name, layers]): [string, () => Promise<unknown>, () => Promise<void>] => {
       const client = createClient({
         resolver: staticResolver({ upstream: [one.url] }),
@@ -210,6 +267,9 @@ if (parts.has('ablation')) {
   );
   console.log(
     `all layers / undici over these rounds: ${median(full.map((x, i) => x.rps / ((measured['undici Pool.request'] ?? [])[i]?.rps ?? 1))).toFixed(2)}`,
+  );
+  console.log(
+    `undici, cpu µs/call: the client's headers add ${(cpuUs('undici + its headers') - cpuUs('undici Pool.request')).toFixed(2)}; dispatch with a handler reading the answer whole saves ${(cpuUs('undici Pool.request') - cpuUs('undici dispatch')).toFixed(2)}`,
   );
   for (const [, , close] of ablation) await close();
 }
