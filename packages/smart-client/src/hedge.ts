@@ -16,6 +16,20 @@ export interface HedgeOptions {
    * backups would only add load; this bounds them.
    */
   readonly maxExtraLoad?: number;
+  /**
+   * Abort the attempt that lost the race once the other answered. Default
+   * false: the loser is left to finish (the call's deadline still ends it)
+   * and its answer is read and dropped, as Finagle advises for protocols
+   * without a cancel message (`BackupRequestFilter`'s `sendInterrupts`).
+   * Over HTTP/1.1 an abort closes the connection, which costs a new one,
+   * and the instance usually works on regardless; it would also tell the
+   * balancer the instance is free while it is still busy with the slow
+   * request, so p2c sent it a third of the calls again (5-7 times its
+   * share without hedging, in `pnpm bench:client`). Set it when the
+   * instances stop work on a closed connection and that work is worth
+   * more than the connection.
+   */
+  readonly cancelLoser?: boolean;
 }
 
 /** The share of calls a hedge option may back up (see `HedgeOptions.maxExtraLoad`). */

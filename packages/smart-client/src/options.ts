@@ -144,6 +144,9 @@ export function checkHedge(hedge: HedgeOptions | false | undefined, name = 'hedg
   if (hedge.maxExtraLoad !== undefined && !(hedge.maxExtraLoad > 0 && hedge.maxExtraLoad <= 1)) {
     throw invalid(`${name}.maxExtraLoad must be in (0, 1]`);
   }
+  if (hedge.cancelLoser !== undefined && typeof hedge.cancelLoser !== 'boolean') {
+    throw invalid(`${name}.cancelLoser must be a boolean`);
+  }
 }
 
 function checkBreakerSettings(s: CircuitBreakerSettings, name: string): void {

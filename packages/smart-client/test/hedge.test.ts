@@ -3,7 +3,7 @@ import { createClient, type Layer, staticResolver } from '../src/index.ts';
 import { json, upstream } from './helper.ts';
 
 describe('hedged requests', () => {
-  it('send a backup after the delay, take the fast answer and abort the slow one', async () => {
+  it('send a backup after the delay, take the fast answer and, with cancelLoser, abort the slow one', async () => {
     let slowAborted = false;
     const slow = await upstream((_req, res) => {
       const timer = setTimeout(() => json(res, 200, { from: 'slow' }), 1_000);
@@ -19,13 +19,76 @@ describe('hedged requests', () => {
     onTestFinished(() => c.close());
 
     const started = Date.now();
-    const answer = await c.get<{ from: string }>('service://api/x', { hedge: { delayMs: 50 } });
+    const answer = await c.get<{ from: string }>('service://api/x', { hedge: { delayMs: 50, cancelLoser: true } });
     expect(answer.from).toBe('fast');
     expect(Date.now() - started).toBeLessThan(400);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(slowAborted).toBe(true);
     expect(slow.seen.length).toBe(1);
     expect(fast.seen.length).toBe(1);
+  });
+
+  it('leave the slow attempt to finish by default: the caller has the fast answer, the slow one is read to its end, its connection kept', async () => {
+    const slowAnswered: boolean[] = [];
+    const slowSockets = new Set<unknown>();
+    const slow = await upstream((req, res) => {
+      slowSockets.add(req.socket);
+      if (req.url === '/again') return json(res, 200, { from: 'slow' });
+      const timer = setTimeout(() => json(res, 200, { from: 'slow' }), 300);
+      res.on('close', () => {
+        clearTimeout(timer);
+        slowAnswered.push(res.writableFinished);
+      });
+    });
+    const fast = await upstream((_req, res) => json(res, 200, { from: 'fast' }));
+    const c = createClient({ resolver: staticResolver({ api: [slow.url, fast.url] }), balancing: 'round-robin' });
+    onTestFinished(() => c.close());
+
+    const started = Date.now();
+    const answer = await c.get<{ from: string }>('service://api/x', { hedge: { delayMs: 50 } });
+    expect(answer.from).toBe('fast');
+    expect(Date.now() - started).toBeLessThan(250);
+    expect(slowAnswered).toEqual([]); // still running when the call returned
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(slowAnswered).toEqual([true]); // answered in full, not cut off
+    // Round robin: one of the next two calls goes to the slow instance, over the connection the superseded attempt used.
+    const again = [
+      await c.get<{ from: string }>('service://api/again', { hedge: false }),
+      await c.get<{ from: string }>('service://api/again', { hedge: false }),
+    ];
+    expect(again).toContainEqual({ from: 'slow' });
+    expect(slowSockets.size).toBe(1);
+  });
+
+  it('keep the superseded attempt counted on its instance: p2c sends the next calls elsewhere while it runs (not so with cancelLoser)', async () => {
+    // Two instances; the first request either gets is slow (1 s), every later one fast. A hedged call's
+    // first attempt lands on one, its hedge answers from the other; then 20 calls without hedging.
+    const nextCalls = async (cancelLoser: boolean) => {
+      let slowOne: string | undefined;
+      const instance = (name: string) =>
+        upstream((_req, res) => {
+          if (slowOne !== undefined) return json(res, 200, {});
+          slowOne = name;
+          const timer = setTimeout(() => json(res, 200, {}), 1_000);
+          res.on('close', () => clearTimeout(timer));
+        });
+      const a = await instance('a');
+      const b = await instance('b');
+      const c = createClient({ resolver: staticResolver({ api: [a.url, b.url] }), balancing: 'p2c' });
+      onTestFinished(() => c.close());
+      await c.get('service://api/x', { hedge: { delayMs: 30, cancelLoser } });
+      for (let i = 0; i < 20; i++) await c.get('service://api/next', { hedge: false });
+      const [slow, other] = slowOne === 'a' ? [a, b] : [b, a];
+      const next = (u: typeof a) => u.seen.filter((r) => r.url === '/next').length;
+      return { toSlow: next(slow), toOther: next(other) };
+    };
+    // Left to finish, the slow attempt still counts on its instance: p2c ranks the other one less loaded.
+    expect(await nextCalls(false)).toEqual({ toSlow: 0, toOther: 20 });
+    // Cancelled, the instance looks idle at once (though it is still busy): the calls split between the two
+    // (all 20 on one side by chance: 2 in a million).
+    const cancelled = await nextCalls(true);
+    expect(cancelled.toSlow).toBeGreaterThan(0);
+    expect(cancelled.toSlow + cancelled.toOther).toBe(20);
   });
 
   it('send no backup when the first answer comes in time, nor for a POST', async () => {

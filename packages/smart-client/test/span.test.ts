@@ -53,7 +53,7 @@ describe('call and attempt spans', () => {
     });
     onTestFinished(() => c.close());
 
-    const request = await inRequest(() => c.get('service://api/x', { hedge: { delayMs: 50 } }));
+    const request = await inRequest(() => c.get('service://api/x', { hedge: { delayMs: 50, cancelLoser: true } }));
     await new Promise((resolve) => setTimeout(resolve, 50)); // the loser's span ends when its abort lands
     const [call] = calls();
     expect(call?.name).toBe('GET api');

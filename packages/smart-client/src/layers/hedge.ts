@@ -18,10 +18,11 @@ function start(next: Send, attempt: Attempt): Promise<Response> {
 /**
  * One hedged attempt: the attempt, and a backup on another instance if it
  * has not answered after `delayMs` and the retry budget allows. The first
- * good answer (below 500) wins and the other attempt is aborted (its
- * `abortReason` says why); if neither is good, the first to settle stands.
- * An answer before the delay stands whatever it is (the retry layer judges
- * it).
+ * good answer (below 500) wins; the other attempt is given up (its
+ * `abortReason` says why) and left to finish, its answer dropped, or
+ * aborted with `cancelLoser`; if neither is good, the first to settle
+ * stands. An answer before the delay stands whatever it is (the retry
+ * layer judges it).
  *
  * One timer and one promise per call, no race helpers: this runs on every
  * hedged call. libuv timers have millisecond resolution and may fire up to
@@ -37,6 +38,7 @@ class Race {
   readonly #events: ClientEvents | undefined;
   readonly #delayMs: number;
   readonly #share: number;
+  readonly #cancelLoser: boolean;
   readonly #started = performance.now();
   readonly #attempts: Attempt[];
   readonly #controllers: AbortController[] = [];
@@ -55,6 +57,7 @@ class Race {
     first: Attempt,
     delayMs: number,
     share: number,
+    cancelLoser: boolean,
     window: LatencyWindow | undefined,
     events: ClientEvents | undefined,
   ) {
@@ -63,6 +66,7 @@ class Race {
     this.#events = events;
     this.#delayMs = delayMs;
     this.#share = share;
+    this.#cancelLoser = cancelLoser;
     this.#attempts = [first];
     this.promise = new Promise<Response>((resolve, reject) => {
       this.#resolve = resolve;
@@ -122,8 +126,10 @@ class Race {
   }
 
   #settle(index: number, response: Response | undefined, error: unknown): void {
-    // The first attempt's latency feeds the percentile (a hedge's would only sample the slow calls' backups).
-    if (index === 0 && response) this.#sample();
+    // The first attempt's good answers feed the percentile: a hedge's would only sample the slow calls'
+    // backups, and a 5xx is often a fast failure that would pull the delay down (Finagle's
+    // BackupRequestFilter records successes, timeouts and superseded requests only, for the same reason).
+    if (index === 0 && good(response)) this.#sample();
     if (this.#decided) return;
     if (!this.#hedged || good(response)) this.#decide(index, response, error);
     // Neither was good: the first to settle stands.
@@ -147,7 +153,10 @@ class Race {
       // keep only the fast answers, and the percentile, hence the delay, would sink).
       if (other === 0) this.#sample();
       loser.abortReason = `attempt ${(this.#attempts[index] as Attempt).number} answered first`;
-      this.#controllers[other]?.abort();
+      // Left to finish by default (see `HedgeOptions.cancelLoser`): its instance is still working on it, so
+      // the balancer keeps counting it there (p2c keeps calls away from a slow instance as it would
+      // without hedging) and its keep-alive connection is not cut; the call's deadline still ends it.
+      if (this.#cancelLoser) this.#controllers[other]?.abort();
       this.#running[other]?.then((late) => late.body.dump(), noop);
     }
     if (response) this.#resolve(response);
@@ -174,14 +183,15 @@ class Hedge {
     const window = options.percentile === undefined ? undefined : call.target.latencies;
     const delayMs = options.delayMs ?? window?.percentile(options.percentile as number);
     if (delayMs === undefined) return this.#timed(attempt, window as LatencyWindow);
-    return new Race(this.#next, attempt, delayMs, hedgeShare(options), window, this.#events).promise;
+    const cancelLoser = options.cancelLoser === true;
+    return new Race(this.#next, attempt, delayMs, hedgeShare(options), cancelLoser, window, this.#events).promise;
   }
 
-  // Too few samples for a percentile yet: no hedge, but the latency counts.
+  // Too few samples for a percentile yet: no hedge, but a good answer's latency counts.
   async #timed(attempt: Attempt, window: LatencyWindow): Promise<Response> {
     const started = performance.now();
     const response = await this.#next(attempt);
-    window.add(performance.now() - started);
+    if (good(response)) window.add(performance.now() - started);
     return response;
   }
 }

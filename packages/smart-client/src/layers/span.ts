@@ -113,9 +113,10 @@ function instanceAttributes(origin: string): Attributes {
 }
 
 // Why an attempt that did not answer was given up: another attempt won the
-// hedge race, the call's deadline passed, or the caller aborted.
+// hedge race (the loser cancelled with hedge.cancelLoser, else left to
+// finish unread: superseded), the call's deadline passed, or the caller aborted.
 function abandonedBecause(attempt: Attempt): string | undefined {
-  if (attempt.abortReason) return `cancelled: ${attempt.abortReason}`;
+  if (attempt.abortReason) return `${attempt.signal?.aborted ? 'cancelled' : 'superseded'}: ${attempt.abortReason}`;
   const call = attempt.call;
   if (call.callerSignal?.aborted) return 'caller aborted';
   if (call.deadlineSignal?.aborted || Date.now() >= call.deadline) return 'deadline';
@@ -132,7 +133,7 @@ function endAttempt(span: Span, attempt: Attempt, status: number | undefined, er
   if (abandoned) {
     attributes['smart.attempt.outcome'] = 'abandoned';
     attributes['smart.attempt.abandoned'] = abandoned;
-    if (attempt.abortReason) attributes['smart.attempt.cancelled'] = true;
+    if (attempt.abortReason && attempt.signal?.aborted) attributes['smart.attempt.cancelled'] = true;
   } else if (status !== undefined) {
     attributes['smart.attempt.outcome'] = status >= 500 ? 'error' : 'ok';
   } else {
@@ -153,8 +154,9 @@ function endAttempt(span: Span, attempt: Attempt, status: number | undefined, er
  * attempt a breaker or bulkhead refuses each get one): the attempt's kind
  * (`first`, `retry`, `hedge`) and number, the instance it went to, its
  * status and outcome (`ok`, `error`, `unavailable`, `abandoned`), and why
- * an abandoned one was given up (`cancelled: attempt 2 answered first` for
- * a hedge race's loser, `deadline`, `caller aborted`). The attempt carries
+ * an abandoned one was given up (`superseded: attempt 2 answered first` for
+ * a hedge race's loser, `cancelled: ...` with `hedge.cancelLoser`,
+ * `deadline`, `caller aborted`). The attempt carries
  * its own `traceparent` naming this span, so the upstream's server span is
  * its child.
  *

@@ -6,11 +6,35 @@ const aborted = (signal: AbortSignal | undefined) =>
   new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
 
 describe('hedge layer (alone)', () => {
-  it('sends a hedge attempt after the delay, takes its answer, and aborts the first with the reason', async () => {
+  it('sends a hedge attempt after the delay, takes its answer, and leaves the first to finish, giving the reason', async () => {
+    let late = false;
+    const next = nextLayer(async (attempt) => {
+      if (attempt.kind === 'hedge') return answer(200);
+      await wait(60);
+      const response = answer(200);
+      response.body.dump = async () => {
+        late = true;
+      };
+      return response;
+    });
+    const first = callTo('users');
+    const response = await hedge({ delayMs: 20 }, undefined)(next.send)(first);
+    expect(response.statusCode).toBe(200);
+    expect(next.seen.map((a) => `${a.kind}#${a.number}`)).toEqual(['first#1', 'hedge#2']);
+    expect(first.abortReason).toBe('attempt 2 answered first');
+    expect(first.signal?.aborted).toBe(false);
+    // Its answer, when it comes, is read and dropped.
+    await wait(80);
+    expect(late).toBe(true);
+  });
+
+  it('with cancelLoser: sends a hedge attempt after the delay, takes its answer, and aborts the first with the reason', async () => {
     const hedges: string[] = [];
     const next = nextLayer(async (attempt) => (attempt.kind === 'first' ? aborted(attempt.signal) : answer(200)));
     const first = callTo('users');
-    const response = await hedge({ delayMs: 20 }, { onHedge: (t) => hedges.push(t) })(next.send)(first);
+    const response = await hedge({ delayMs: 20, cancelLoser: true }, { onHedge: (t) => hedges.push(t) })(next.send)(
+      first,
+    );
     expect(response.statusCode).toBe(200);
     expect(next.seen.map((a) => `${a.kind}#${a.number}`)).toEqual(['first#1', 'hedge#2']);
     expect(first.signal?.aborted).toBe(true);
@@ -68,6 +92,22 @@ describe('hedge layer (alone)', () => {
     for (let i = 0; i < 30; i++) await send(callTo('users', { target }));
     expect(next.seen.filter((a) => a.kind === 'hedge')).toHaveLength(30);
     expect(target.latencies.percentile(90) as number).toBeGreaterThanOrEqual(p50);
+  });
+
+  it('learns the delay from good first answers only: fast 5xx failures do not pull it down', async () => {
+    let failing = false;
+    const next = nextLayer(async () => {
+      if (failing) return answer(503);
+      await wait(20);
+      return answer(200);
+    });
+    const send = hedge({ percentile: 50 }, undefined)(next.send);
+    const target = callTo('users').call.target;
+    for (let i = 0; i < 20; i++) await send(callTo('users', { target }));
+    failing = true;
+    for (let i = 0; i < 40; i++) await send(callTo('users', { target }));
+    // Forty instant 503s would have made the median ~0 ms (a hedge after every first attempt).
+    expect(target.latencies.percentile(50) as number).toBeGreaterThanOrEqual(15);
   });
 
   it('backs up at most maxExtraLoad of the calls (plus one a second) when every first attempt is slow, and says so past it', async () => {
