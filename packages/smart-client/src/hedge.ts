@@ -10,10 +10,10 @@ export interface HedgeOptions {
    * At most this share of the target's hedgeable calls gets a backup (over
    * the last 10 s, plus one a second), after Finagle's `BackupRequestFilter`
    * (`maxExtraLoad`): past it a backup is refused and `onBudgetExhausted`
-   * told. Default: twice the share the percentile names (0.1 at p95), 0.1
-   * with a fixed delay. When every instance is slow at once (the client or
-   * the network stalled), a percentile fires for most calls in flight and
-   * backups would only add load; this bounds them.
+   * told. Default: the share the percentile names (0.05 at p95, as Finagle
+   * pairs them), 0.05 with a fixed delay. When every instance is slow at
+   * once (the client or the network stalled), a percentile fires for most
+   * calls in flight and backups would only add load; this bounds them.
    */
   readonly maxExtraLoad?: number;
   /**
@@ -35,7 +35,7 @@ export interface HedgeOptions {
 /** The share of calls a hedge option may back up (see `HedgeOptions.maxExtraLoad`). */
 export function hedgeShare(options: HedgeOptions): number {
   if (options.maxExtraLoad !== undefined) return options.maxExtraLoad;
-  return options.percentile === undefined ? 0.1 : Math.min(1, (2 * (100 - options.percentile)) / 100);
+  return options.percentile === undefined ? 0.05 : (100 - options.percentile) / 100;
 }
 
 /** The latencies of the last calls to one target, for percentile-based hedging. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hedgeShare } from '../../src/hedge.ts';
 import { hedge, Target } from '../../src/index.ts';
 import { answer, callTo, nextLayer, wait } from './fake.ts';
 
@@ -124,6 +125,22 @@ describe('hedge layer (alone)', () => {
     expect(hedges).toBeGreaterThanOrEqual(10);
     expect(hedges).toBeLessThanOrEqual(20);
     expect(exhausted).toHaveLength(100 - hedges);
+  });
+
+  it('by default backs up at most the share the percentile names (5% at p95; 5% with a fixed delay), so hedging adds at most that load', async () => {
+    const next = nextLayer(async (attempt) => {
+      if (attempt.kind === 'first') await wait(30);
+      return answer(200);
+    });
+    const send = hedge({ delayMs: 5 }, undefined)(next.send);
+    const target = callTo('users').call.target;
+    await Promise.all(Array.from({ length: 200 }, () => send(callTo('users', { target }))));
+    const hedges = next.seen.filter((a) => a.kind === 'hedge').length;
+    // 5% of the 200 calls, plus the floor of 10 (one a second over 10 s).
+    expect(hedges).toBeGreaterThanOrEqual(10);
+    expect(hedges).toBeLessThanOrEqual(20);
+    expect(hedgeShare({ percentile: 95 })).toBe(0.05);
+    expect(hedgeShare({ percentile: 99, maxExtraLoad: 0.02 })).toBe(0.02);
   });
 
   it('sends no hedge when the retry budget is spent, and says so', async () => {
