@@ -78,10 +78,14 @@ class Race {
 
   #launch(index: number): void {
     const attempt = this.#attempts[index] as Attempt;
-    const controller = new AbortController();
-    this.#controllers[index] = controller;
-    const callSignal = attempt.call.signal;
-    attempt.signal = callSignal ? AbortSignal.any([callSignal, controller.signal]) : controller.signal;
+    // A signal of its own only when the loser will be aborted: a controller and `AbortSignal.any` per
+    // attempt cost about a microsecond, and undici adds a listener to any signal it is given.
+    if (this.#cancelLoser) {
+      const controller = new AbortController();
+      this.#controllers[index] = controller;
+      const callSignal = attempt.call.signal;
+      attempt.signal = callSignal ? AbortSignal.any([callSignal, controller.signal]) : controller.signal;
+    }
     const running = start(this.#next, attempt);
     this.#running[index] = running;
     running.then(
