@@ -195,7 +195,10 @@ function resolveOnce(input: ResolveInput, layers: readonly Layer[], excluded: Re
 
   let parsed: ReturnType<z.ZodType['safeParse']>;
   try {
-    parsed = input.schema.safeParse(merged);
+    // Without zod's JIT: it compiles a parser per object schema (new Function)
+    // to pay off over many parses; a config is parsed at start and at each
+    // change, and the compiling was most of a start's parse (10 ms of 16).
+    parsed = input.schema.safeParse(merged, { jitless: true });
   } catch (err) {
     // A transform or refinement threw: report it without its message, which may quote a secret.
     const name = err instanceof Error ? err.name : typeof err;

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import type { SerializerFactory, SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import sensible from '@fastify/sensible';
 import type { AtlasClient } from 'atlas-client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
@@ -117,6 +119,33 @@ function disabled(feature: 'db' | 'redis'): () => never {
   };
 }
 
+// The phases of the first start in a process, as performance marks
+// (`smart-service:<phase>`, milliseconds since the process started):
+// bench/cold-start.ts reads them to say where a cold start goes. Later
+// apps (tests make hundreds) add none.
+let firstStart = true;
+function phaseMarker(): ((phase: string) => void) | undefined {
+  if (!firstStart) return undefined;
+  firstStart = false;
+  return (phase) => performance.mark(`smart-service:${phase}`);
+}
+
+const require = createRequire(import.meta.url);
+
+// Fastify's response serializer compiler, fast-json-stringify with its
+// dependencies (about 15 files, 15 ms to load), is made when Fastify is
+// made; routes with a response JSON Schema are its only users (zod routes
+// bring their own): loaded when the first one is compiled. Validation's
+// compiler (Ajv) stays Fastify's own: a custom one would change how Fastify
+// reads header schemas.
+function lazySerializerBuilder(): SerializerFactory {
+  let build: SerializerFactory | undefined;
+  return (externalSchemas, options) => {
+    build ??= (require('@fastify/fast-json-stringify-compiler') as typeof SerializerSelector)();
+    return build(externalSchemas, options);
+  };
+}
+
 // A timeout for Node that cuts by `ms` though checked every `interval` (0 stays off).
 function cutBy(ms: number, interval: number): number {
   return ms === 0 ? 0 : Math.max(Math.ceil(ms / 2), ms - 2 * interval);
@@ -167,6 +196,8 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
   if (!options || !isServiceName(options.name)) {
     throw new InvalidServiceOptionError(`name must be a kebab-case service name matching ${SERVICE_NAME_PATTERN}`);
   }
+  const mark = phaseMarker();
+  mark?.('create');
   const { name } = options;
   const version = options.version ?? '0.0.0';
   const root = options.root ?? process.cwd();
@@ -193,6 +224,7 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
     await atlasClient?.close();
     throw err;
   })) as unknown as SmartConfig<ServiceConfig>;
+  mark?.('config');
   const { realm } = smartConfig;
   const config = smartConfig.value;
   const dbSettings = dbOptions(config, realm, root, options.db);
@@ -238,9 +270,11 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
     // 30 s. The embedded database (PGlite) alone takes 2-7 s to start cold,
     // and far more on a busy machine: a service with one gets a minute.
     pluginTimeout: dbSettings && !dbSettings.url ? 60_000 : 30_000,
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerBuilder() } },
     ...options.fastify,
   };
   const app = Fastify(serverOptions);
+  mark?.('fastify');
   warn = (message, detail) => app.log.warn(detail, message);
   for (const [message, detail] of early) warn(message, detail);
 
@@ -275,10 +309,19 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
       docs: options.docs ?? realm !== 'production',
       ...(atlas ? { configSchema: configSchemaOf(withServiceKeys(options.config) as ConfigDefinition) } : {}),
     });
+    mark?.('plugins');
   } catch (err) {
     // A half-built app (a failed migration, say) must not stay alive or hold sockets.
     await app.close().catch(() => {});
     throw err;
+  }
+  if (mark) {
+    app.addHook('onReady', async () => {
+      mark('ready');
+    });
+    app.server.once('listening', () => {
+      mark('listening');
+    });
   }
   return app as unknown as SmartService<SmartServiceConfig<Def>>;
 }

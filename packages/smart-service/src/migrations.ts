@@ -1,14 +1,21 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { FileMigrationProvider, Migrator } from 'kysely/migration';
+import type { Migrator } from 'kysely/migration';
 import type { Logger } from 'pino';
 import { MigrationError } from './errors.ts';
+
+// Kysely's migrator (21 files) is loaded when a migrator is first made, not
+// with smart-service: a service without a database never loads it. Node
+// requires an ES module synchronously, so migratorFor stays synchronous.
+const require = createRequire(import.meta.url);
 
 /** The Kysely migrator over a folder of migration files (`.ts` or `.js`, run in name order). */
 // biome-ignore lint/suspicious/noExplicitAny: migrations work on any schema, as Kysely's own docs type them.
 export function migratorFor(db: Kysely<any>, folder: string): Migrator {
+  const { FileMigrationProvider, Migrator } = require('kysely/migration') as typeof import('kysely/migration');
   return new Migrator({
     db,
     provider: new FileMigrationProvider({ fs: { readdir }, path: { join }, migrationFolder: folder }),

@@ -105,7 +105,21 @@ export const atlasRegistration = fp(
       }
     };
 
+    // The API document's hash, read at the first registration (the document is built at its first use):
+    // a document that cannot be built is logged once, and the instance registers without it.
+    let apiHash: string | undefined | null = null;
+    const hashOfApi = (): string | undefined => {
+      if (apiHash !== null) return apiHash;
+      try {
+        apiHash = app.openapi?.hash;
+      } catch (err) {
+        apiHash = undefined;
+        app.log.error({ err }, 'the OpenAPI document could not be built: registering without its hash');
+      }
+      return apiHash;
+    };
     const registration = () => {
+      const apiHash = hashOfApi();
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       return {
@@ -116,7 +130,7 @@ export const atlasRegistration = fp(
         port,
         version: app.serviceInfo.version,
         // The API document's hash: instances of one version with different APIs show apart (smart monitor, dashboard).
-        metadata: { pid: process.pid, ...(app.openapi?.hash ? { apiHash: app.openapi.hash } : {}) },
+        metadata: { pid: process.pid, ...(apiHash ? { apiHash } : {}) },
         ttlSeconds: settings.ttlSeconds,
       };
     };

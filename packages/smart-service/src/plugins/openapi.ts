@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import swagger from '@fastify/swagger';
+import { createRequire } from 'node:module';
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -29,7 +30,7 @@ interface OpenApiOptions {
   readonly docs: boolean;
 }
 
-/** The service's OpenAPI document, built once when the app is ready. */
+/** The service's OpenAPI document, built once, at its first use after the app is ready. */
 export interface ApiDescription {
   /** The OpenAPI 3.1 document (frozen); undefined until the app is ready. */
   readonly document: Readonly<Record<string, unknown>> | undefined;
@@ -61,15 +62,16 @@ export function hasZodSchema(schema: FastifySchema | undefined): boolean {
   return response !== undefined && Object.values(response).some(isZod);
 }
 
-const zodTransform = createJsonSchemaTransform({ skipList: [] });
-
-type TransformInput = Parameters<typeof zodTransform>[0];
+type ZodTransform = ReturnType<typeof createJsonSchemaTransform>;
+type TransformInput = Parameters<ZodTransform>[0];
 
 // Zod schemas become JSON Schema; JSON Schema routes (Atlas's own) pass as they are.
-function transform(input: TransformInput) {
-  const { url, schema } = input;
-  if (OWN_ROUTES.some((pattern) => pattern.test(url))) return { schema: { hide: true }, url };
-  return hasZodSchema(schema as FastifySchema) ? zodTransform(input) : { schema, url };
+function transformWith(zodTransform: ZodTransform) {
+  return (input: TransformInput) => {
+    const { url, schema } = input;
+    if (OWN_ROUTES.some((pattern) => pattern.test(url))) return { schema: { hide: true }, url };
+    return hasZodSchema(schema as FastifySchema) ? zodTransform(input) : { schema, url };
+  };
 }
 
 /** A bare Fastify serving Scalar's API reference of the document at /openapi.json. */
@@ -110,6 +112,76 @@ function withProblems(document: Record<string, unknown>): Record<string, unknown
   return { ...document, components: { ...components, schemas: { ...PROBLEM_JSON_SCHEMAS, ...components.schemas } } };
 }
 
+// @fastify/swagger, required at the document's first use: it loads yaml
+// and a JSON Schema resolver (about 90 files), which no start need pay.
+const require = createRequire(import.meta.url);
+
+type Hook = (...args: never[]) => unknown;
+type SwaggerPlugin = (instance: unknown, options: FastifyDynamicSwaggerOptions, done: (err?: Error) => void) => void;
+
+/** What @fastify/swagger's dynamic mode is shown, recorded from the start on. */
+interface Recorded {
+  readonly routes: RouteOptions[];
+  readonly instances: FastifyInstance[];
+}
+
+/**
+ * The document, made by @fastify/swagger's dynamic mode as if it had been
+ * registered at start: its plugin function gets a stand-in instance that
+ * keeps its three hooks (onRoute, onRegister, onReady) and its decorator,
+ * the recorded encapsulated instances and routes go through those hooks in
+ * the order Fastify ran them, and its onReady reads the shared schemas.
+ */
+function swaggerDocument(app: FastifyInstance, recorded: Recorded, options: OpenApiOptions): Record<string, unknown> {
+  const { fastifySwagger } = require('@fastify/swagger') as { fastifySwagger: SwaggerPlugin };
+  const hooks = new Map<string, Hook>();
+  let swagger: (() => unknown) | undefined;
+  const standIn = {
+    addHook: (name: string, hook: Hook) => hooks.set(name, hook),
+    decorate: (_name: string, value: () => unknown) => {
+      swagger = value;
+    },
+    getSchemas: () => app.getSchemas(),
+  };
+  let failed: Error | undefined;
+  const zodTransform = createJsonSchemaTransform({ skipList: [] });
+  fastifySwagger(
+    standIn,
+    {
+      openapi: { openapi: '3.1.0', info: { title: options.service, version: options.version } },
+      transform: transformWith(zodTransform) as never,
+      transformObject: ((input: Parameters<typeof jsonSchemaTransformObject>[0]) =>
+        withProblems(jsonSchemaTransformObject(input) as Record<string, unknown>)) as never,
+    },
+    (err) => {
+      failed = err;
+    },
+  );
+  if (failed) throw failed;
+  const call = (name: string, ...args: unknown[]) => (hooks.get(name) as (...a: unknown[]) => unknown)(...args);
+  for (const instance of recorded.instances) call('onRegister', instance);
+  for (const route of recorded.routes) call('onRoute', route);
+  call('onReady', () => {});
+  return (swagger as () => Record<string, unknown>)();
+}
+
+/** The document, its JSON and its hash. */
+interface Described {
+  readonly document: Readonly<Record<string, unknown>>;
+  readonly body: string;
+  readonly hash: string;
+}
+
+function describeApi(app: FastifyInstance, recorded: Recorded, options: OpenApiOptions): Described {
+  const document = swaggerDocument(app, recorded, options);
+  const body = JSON.stringify(document);
+  return {
+    document: Object.freeze(document),
+    body,
+    hash: createHash('sha256').update(body).digest('hex').slice(0, 16),
+  };
+}
+
 /**
  * Route schemas as the service's contract. A route whose schema is zod
  * (`params`, `querystring`, `body`, `headers`, `response`) is validated by
@@ -117,8 +189,10 @@ function withProblems(document: Record<string, unknown>): Record<string, unknown
  * answer is checked and stripped to the response schema, and it is
  * described in the OpenAPI 3.1 document served at `/openapi.json` (with
  * @fastify/swagger and fastify-type-provider-zod's transform), errors as
- * the shared Problem schema. The document is built once, when the app is
- * ready: serving it costs a string send. Outside production, `/docs` shows
+ * the shared Problem schema. The document is built once, at its first use
+ * after the app is ready (the first `/openapi.json`, `app.openapi`, or
+ * Atlas's registration), so a start loads none of @fastify/swagger; then
+ * serving it costs a string send. Outside production, `/docs` shows
  * it with Scalar's API reference, whose script is served by the service
  * itself (no CDN, no web fonts), loaded at the first visit.
  *
@@ -129,32 +203,46 @@ function withProblems(document: Record<string, unknown>): Record<string, unknown
  */
 export const openapi = fp(
   async function openapi(app: FastifyInstance, options: OpenApiOptions) {
+    // Kept for the document, as @fastify/swagger's own hooks would keep them.
+    const recorded: Recorded = { routes: [], instances: [] };
     app.addHook('onRoute', (route: RouteOptions) => {
+      recorded.routes.push(route);
       if (!hasZodSchema(route.schema)) return;
       route.validatorCompiler ??= validatorCompiler as RouteOptions['validatorCompiler'];
       route.serializerCompiler ??= serializerCompiler as RouteOptions['serializerCompiler'];
     });
-    await app.register(swagger, {
-      openapi: { openapi: '3.1.0', info: { title: options.service, version: options.version } },
-      transform: transform as never,
-      transformObject: ((input: Parameters<typeof jsonSchemaTransformObject>[0]) =>
-        withProblems(jsonSchemaTransformObject(input) as Record<string, unknown>)) as never,
+    app.addHook('onRegister', (instance) => {
+      recorded.instances.push(instance);
     });
 
-    let body = '';
-    const description: { document: Record<string, unknown> | undefined; hash: string | undefined } = {
-      document: undefined,
-      hash: undefined,
+    let ready = false;
+    // A route schema the document cannot describe fails each use alike (a 500 at /openapi.json), once built.
+    let cached: Described | Error | undefined;
+    const described = (): Described => {
+      if (cached === undefined) {
+        try {
+          cached = describeApi(app, recorded, options);
+        } catch (err) {
+          cached = err as Error;
+        }
+      }
+      if (cached instanceof Error) throw cached;
+      return cached;
     };
-    app.decorate('openapi', { getter: () => description as ApiDescription });
+    const description: ApiDescription = {
+      get document() {
+        return ready ? described().document : undefined;
+      },
+      get hash() {
+        return ready ? described().hash : undefined;
+      },
+    };
+    app.decorate('openapi', { getter: () => description });
     app.addHook('onReady', async () => {
-      const document = app.swagger() as unknown as Record<string, unknown>;
-      body = JSON.stringify(document);
-      description.document = Object.freeze(document);
-      description.hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
+      ready = true;
     });
     app.get(OPENAPI_PATH, { logLevel: 'warn' }, async (_request, reply) =>
-      reply.type('application/json; charset=utf-8').send(body),
+      reply.type('application/json; charset=utf-8').send(described().body),
     );
 
     if (options.docs) {
