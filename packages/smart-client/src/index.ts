@@ -60,6 +60,7 @@ export {
   retryAfterMs,
   withRetries,
 } from './retry.ts';
+export { ReadBody, readAnswer } from './read-answer.ts';
 export { parseServiceUrl, type ServiceTarget } from './service-url.ts';
 export { type SidecarResolverOptions, sidecarResolver } from './sidecar-resolver.ts';
 export {
