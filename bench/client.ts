@@ -355,70 +355,80 @@ if (parts.has('layers')) {
 }
 
 if (parts.has('tail')) {
-  // 3. Tail latency: three instances, healthy, then one slow 5% of the time, for both balancers,
-  // with hedging off and on. Open loop (a fixed arrival rate, each call's latency counted from
-  // when it was due, not from when the generator got round to sending it), so neither a slow
-  // answer nor a stalled generator can hold back the calls behind it and hide in the percentiles.
+  // 3. Tail latency: three instances, healthy or one slow 5% of the time, hedging off and on, for
+  // both balancers. The three configurations of a balancer run at the same time, each with its own
+  // client and its own three upstream processes, and each due call goes to all three at the same
+  // moment: a stall of this process or of the machine (GC, other processes on the shared cores) then
+  // lands on the healthy baseline and on the hedged run alike, so their ratio is read from calls
+  // that lived through the same moments. Open loop (a fixed arrival rate per configuration, each
+  // call's latency counted from when it was due, not from when the generator got round to sending
+  // it), so neither a slow answer nor a stalled generator can hold back the calls behind it and hide
+  // in the percentiles. Rounds alternate the balancers; percentiles are over every round's calls.
   const RATE = Number(process.env.BENCH_TAIL_RATE ?? 2_000);
-  // Many short slices, interleaved, rather than a few long ones: the machine's stalls (GC, other
-  // processes on the shared cores) then land on every configuration alike, and each figure is a
-  // percentile of every call of every round pooled (20,000 calls at the defaults), not a median of
-  // per-round p99s each set by a few dozen calls.
-  const TAIL_ROUNDS = Number(process.env.BENCH_TAIL_ROUNDS ?? 10);
-  const TAIL_SECONDS = Number(process.env.BENCH_TAIL_DURATION ?? 1);
+  const TAIL_ROUNDS = Number(process.env.BENCH_TAIL_ROUNDS ?? 6);
+  const TAIL_SECONDS = Number(process.env.BENCH_TAIL_DURATION ?? 5);
   const at = (sorted: ArrayLike<number>, p: number) =>
     sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
   const sortedOf = (values: number[]) => Float64Array.from(values).sort();
-  async function openLoop(call: () => Promise<unknown>, seconds: number) {
-    const latencies: number[] = [];
-    // How late the generator sent each call: the client process waiting for a core (or for GC).
+  interface Running {
+    readonly call: () => Promise<unknown>;
+    latencies: number[];
+    failed: number;
+  }
+  /** Sends RATE calls a second to each of `targets` for `seconds`, the same due times for all; returns the generator's lags. */
+  async function openLoop(targets: readonly Running[], seconds: number) {
+    // How late the generator sent each call: this process waiting for a core (or for GC).
     const lags: number[] = [];
     const calls: Promise<void>[] = [];
     const start = performance.now();
-    // A call that fails (on a starved machine, a full bulkhead or a deadline) is counted, not fatal:
-    // its latency counts too, so failing fast cannot flatter a tail.
-    let failed = 0;
-    const fail = () => void failed++;
     for (let sent = 0; performance.now() - start < seconds * 1000; ) {
       const now = performance.now();
       const due = Math.floor(((now - start) / 1000) * RATE);
       for (; sent < due; sent++) {
         const dueAt = start + (sent / RATE) * 1000;
         lags.push(now - dueAt);
-        calls.push(
-          call()
-            .then(undefined, fail)
-            .then(() => void latencies.push(performance.now() - dueAt)),
-        );
+        // Whose call goes first rotates: the first one out of a tick leaves a few µs earlier.
+        for (let k = 0; k < targets.length; k++) {
+          const target = targets[(sent + k) % targets.length] as Running;
+          // A call that fails (a full bulkhead, a deadline) is counted with its latency: failing fast cannot flatter a tail.
+          calls.push(
+            target
+              .call()
+              .then(undefined, () => void target.failed++)
+              .then(() => void target.latencies.push(performance.now() - dueAt)),
+          );
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await Promise.all(calls);
-    return { latencies, lags, failed };
+    return lags;
   }
-  const fast1 = await upstream();
-  const fast2 = await upstream();
-  const fast3 = await upstream();
-  const flaky = await upstream({ SLOW_PERCENT: '5', SLOW_MS: '1000' });
-  const instances = { healthy: [fast1, fast2, fast3], 'one slow': [fast1, fast2, flaky] };
+  const instances = async (slow: boolean) => [
+    await upstream(),
+    await upstream(),
+    slow ? await upstream({ SLOW_PERCENT: '5', SLOW_MS: '1000' }) : await upstream(),
+  ];
+  const sets = {
+    healthy: await instances(false),
+    slowNoHedge: await instances(true),
+    slowHedged: await instances(true),
+  };
   console.log(
-    `\ntail latency: 3 instances, healthy or one answering 5% of its requests after 1 s; ${RATE} calls/s, open loop; ${TAIL_ROUNDS} rounds x ${TAIL_SECONDS} s per configuration, interleaved; percentiles over every round's calls pooled`,
+    `\ntail latency: 3 instances, healthy or one answering 5% of its requests after 1 s; ${RATE} calls/s to each configuration, open loop; the three configurations of a balancer at once (same due times, own clients and upstreams); ${TAIL_ROUNDS} rounds x ${TAIL_SECONDS} s per balancer, alternated; percentiles over every round's calls pooled`,
   );
   console.log(
-    `${'instances, balancing, hedging'.padEnd(38)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'hedged'.padStart(8)}${'extra load'.padStart(12)}${'to slow'.padStart(9)}${'lag p99'.padStart(9)}${'p99 / healthy'.padStart(15)}${'failed'.padStart(8)}`,
+    `${'instances, balancing, hedging'.padEnd(38)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'hedged'.padStart(8)}${'extra load'.padStart(12)}${'to slow'.padStart(9)}${'p99 / healthy'.padStart(15)}${'failed'.padStart(8)}`,
   );
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  // Every configuration has its own client (and latency window), warmed up once; then each round
-  // runs every configuration for TAIL_SECONDS, the order rotated each round.
-  const configs = (['p2c', 'round-robin'] as const).flatMap((balancing) =>
-    (
+  const balancers = (['p2c', 'round-robin'] as const).map((balancing) => {
+    const configs = (
       [
-        ['healthy', false],
-        ['one slow', false],
-        ['one slow', true],
+        ['healthy', false, sets.healthy],
+        ['one slow', false, sets.slowNoHedge],
+        ['one slow', true, sets.slowHedged],
       ] as const
-    ).map(([state, hedge]) => {
-      const set = instances[state];
+    ).map(([state, hedge, set]) => {
       const counter = { hedges: 0 };
       const client = createClient({
         resolver: staticResolver({ api: set.map((instance) => instance.url) }),
@@ -429,67 +439,88 @@ if (parts.has('tail')) {
       });
       const served = async () => {
         const each = await Promise.all(set.map((instance) => instance.served()));
-        return { total: each.reduce((sum, x) => sum + x, 0), slow: set.includes(flaky) ? (each[2] as number) : 0 };
+        return { total: each.reduce((sum, x) => sum + x, 0), last: each[2] as number };
       };
-      const name = `${state}, ${balancing}, ${hedge ? 'hedging at p95' : 'no hedging'}`;
-      const rounds: { p99: number; latencies: number[] }[] = [];
-      const totals = { calls: 0, hedges: 0, served: 0, toSlow: 0, failed: 0, lags: [] as number[] };
-      return { name, balancing, state, hedge, client, served, counter, rounds, totals };
-    }),
-  );
-  for (const config of configs) await openLoop(() => config.client.get('service://api/'), 1); // warm-up, and latencies for the percentile
-  for (let round = 0; round < TAIL_ROUNDS; round++) {
-    for (let i = 0; i < configs.length; i++) {
-      const config = configs[(i + round) % configs.length] as (typeof configs)[number];
-      config.counter.hedges = 0;
-      const before = await config.served();
-      const r = await openLoop(() => config.client.get('service://api/'), TAIL_SECONDS);
-      const after = await config.served();
-      const { totals } = config;
-      totals.calls += r.latencies.length;
-      totals.hedges += config.counter.hedges;
-      totals.served += after.total - before.total;
-      totals.toSlow += after.slow - before.slow;
-      totals.failed += r.failed;
-      totals.lags.push(...r.lags);
-      config.rounds.push({ p99: at(sortedOf(r.latencies), 99), latencies: r.latencies });
+      return {
+        name: `${state}, ${balancing}, ${hedge ? 'hedging at p95' : 'no hedging'}`,
+        state,
+        hedge,
+        client,
+        served,
+        counter,
+        call: () => client.get('service://api/'),
+        latencies: [] as number[],
+        failed: 0,
+        rounds: [] as { p99: number; from: number }[],
+        totals: { hedges: 0, served: 0, toSlow: 0 },
+      };
+    });
+    return { balancing, configs, lags: [] as number[] };
+  });
+  // Warm-up (connections, JIT, and the latency window the percentile is read from); not counted.
+  for (const { configs } of balancers) {
+    await openLoop(configs, 1);
+    for (const config of configs) {
+      config.latencies = [];
+      config.failed = 0;
     }
   }
-  // p99 of the calls of the given rounds, pooled.
-  const pooledP99 = (config: (typeof configs)[number], which: (round: number) => boolean) =>
-    at(sortedOf(config.rounds.filter((_, i) => which(i)).flatMap((r) => r.latencies)), 99);
-  const all = () => true;
+  for (let round = 0; round < TAIL_ROUNDS * balancers.length; round++) {
+    const balancer = balancers[round % balancers.length] as (typeof balancers)[number];
+    const { configs } = balancer;
+    const before = await Promise.all(configs.map((c) => c.served()));
+    const from = configs.map((c) => c.latencies.length);
+    for (const config of configs) config.counter.hedges = 0;
+    balancer.lags.push(...(await openLoop(configs, TAIL_SECONDS)));
+    const after = await Promise.all(configs.map((c) => c.served()));
+    configs.forEach((config, i) => {
+      config.totals.hedges += config.counter.hedges;
+      config.totals.served += (after[i]?.total ?? 0) - (before[i]?.total ?? 0);
+      config.totals.toSlow += (after[i]?.last ?? 0) - (before[i]?.last ?? 0);
+      const start = from[i] ?? 0;
+      config.rounds.push({ p99: at(sortedOf(config.latencies.slice(start)), 99), from: start });
+    });
+  }
   const verdicts: string[] = [];
   const noise: string[] = [];
-  for (const config of configs) {
-    const pooled = sortedOf(config.rounds.flatMap((r) => r.latencies));
-    const { totals } = config;
-    const healthy = configs.find((c) => c.balancing === config.balancing && c.state === 'healthy') as typeof config;
-    const healthyP99 = pooledP99(healthy, all);
-    const extra = totals.served / totals.calls - 1;
-    console.log(
-      `${config.name.padEnd(38)}${at(pooled, 50).toFixed(1).padStart(8)}${at(pooled, 99).toFixed(1).padStart(9)}${at(pooled, 99.9).toFixed(1).padStart(10)}${pct(totals.hedges / totals.calls).padStart(8)}${pct(extra).padStart(12)}${(config.state === 'healthy' ? '-' : pct(totals.toSlow / totals.calls)).padStart(9)}${at(sortedOf(totals.lags), 99).toFixed(1).padStart(9)}${(at(pooled, 99) / healthyP99).toFixed(2).padStart(15)}${String(totals.failed).padStart(8)}`,
-    );
-    if (config.state === 'healthy') {
-      const p99s = config.rounds.map((r) => r.p99);
-      noise.push(
-        `${config.balancing}: healthy p99 per round ${Math.min(...p99s).toFixed(1)}-${Math.max(...p99s).toFixed(1)} ms (median ${median(p99s).toFixed(1)}), pooled ${healthyP99.toFixed(1)} ms; odd rounds pooled ${pooledP99(config, (i) => i % 2 === 1).toFixed(1)}, even rounds ${pooledP99(config, (i) => i % 2 === 0).toFixed(1)}`,
+  for (const { balancing, configs, lags } of balancers) {
+    const [healthy] = configs;
+    if (!healthy) continue;
+    // The p99 of the calls of the rounds `which` picks, pooled.
+    const p99Of = (config: (typeof configs)[number], which: (round: number) => boolean) =>
+      at(
+        sortedOf(
+          config.rounds.flatMap((r, i) =>
+            which(i) ? config.latencies.slice(r.from, config.rounds[i + 1]?.from ?? config.latencies.length) : [],
+          ),
+        ),
+        99,
       );
-    }
-    if (config.hedge) {
+    const healthyP99 = p99Of(healthy, () => true);
+    for (const config of configs) {
+      const pooled = sortedOf(config.latencies);
+      const calls = config.latencies.length;
+      const extra = config.totals.served / calls - 1;
+      const slowShare = config.state === 'healthy' ? '-' : pct(config.totals.toSlow / calls);
+      console.log(
+        `${config.name.padEnd(38)}${at(pooled, 50).toFixed(1).padStart(8)}${at(pooled, 99).toFixed(1).padStart(9)}${at(pooled, 99.9).toFixed(1).padStart(10)}${pct(config.totals.hedges / calls).padStart(8)}${pct(extra).padStart(12)}${slowShare.padStart(9)}${(at(pooled, 99) / healthyP99).toFixed(2).padStart(15)}${String(config.failed).padStart(8)}`,
+      );
+      if (!config.hedge) continue;
       const ratio = at(pooled, 99) / healthyP99;
       // The same ratio from each half of the rounds: how far the figure would move on a rerun.
-      const half = (odd: number) => pooledP99(config, (i) => i % 2 === odd) / pooledP99(healthy, (i) => i % 2 === odd);
+      const half = (odd: number) => p99Of(config, (i) => i % 2 === odd) / p99Of(healthy, (i) => i % 2 === odd);
       const perRound = config.rounds.map((r, i) => r.p99 / (healthy.rounds[i]?.p99 ?? Number.NaN));
-      // Robust to one stalled round: the rounds' median p99, hedged over healthy.
-      const medians = median(config.rounds.map((r) => r.p99)) / median(healthy.rounds.map((r) => r.p99));
       const met = ratio <= 1.2 && extra <= 0.05;
       verdicts.push(
-        `${config.balancing}: hedged p99 ${at(pooled, 99).toFixed(1)} ms = ${ratio.toFixed(2)}x healthy ${healthyP99.toFixed(1)} ms (target <= 1.2; odd rounds ${half(1).toFixed(2)}, even rounds ${half(0).toFixed(2)}; per-round ratios median ${median(perRound).toFixed(2)}, ${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)}; median round p99s ${medians.toFixed(2)}), extra load ${pct(extra)} (target <= 5%): ${met ? 'met' : 'NOT met'}`,
+        `${balancing}: hedged p99 ${at(pooled, 99).toFixed(1)} ms = ${ratio.toFixed(2)}x healthy ${healthyP99.toFixed(1)} ms (target <= 1.2; odd rounds ${half(1).toFixed(2)}, even rounds ${half(0).toFixed(2)}; per round ${perRound.map((x) => x.toFixed(2)).join(', ')}), extra load ${pct(extra)} (target <= 5%): ${met ? 'met' : 'NOT met'}`,
       );
     }
+    const p99s = healthy.rounds.map((r) => r.p99);
+    noise.push(
+      `${balancing}: healthy p99 per round ${p99s.map((x) => x.toFixed(1)).join(', ')} ms; generator lag p99 ${at(sortedOf(lags), 99).toFixed(1)} ms, max ${Math.max(...lags).toFixed(1)} ms`,
+    );
   }
-  for (const config of configs) await config.client.close();
+  for (const { configs } of balancers) for (const config of configs) await config.client.close();
   console.log(`\nnoise: ${noise.join('; ')}`);
   console.log(verdicts.join('\n'));
 }
