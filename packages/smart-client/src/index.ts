@@ -43,6 +43,7 @@ export { attemptSpan, callSpan } from './layers/span.ts';
 export { type RequestDispatcher, transport } from './layers/transport.ts';
 export { LazyAgent } from './lazy-agent.ts';
 export type { CallOutcome } from './options.ts';
+export { ReadBody, readAnswer } from './read-answer.ts';
 export {
   atlasResolver,
   chainResolver,
@@ -60,7 +61,6 @@ export {
   retryAfterMs,
   withRetries,
 } from './retry.ts';
-export { ReadBody, readAnswer } from './read-answer.ts';
 export { parseServiceUrl, type ServiceTarget } from './service-url.ts';
 export { type SidecarResolverOptions, sidecarResolver } from './sidecar-resolver.ts';
 export {
