@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import type { SerializerFactory, SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import sensible from '@fastify/sensible';
 import type { AtlasClient } from 'atlas-client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
@@ -20,6 +18,7 @@ import {
 import { isServiceName, SERVICE_NAME_PATTERN } from 'smart-protocol';
 import { trackApp } from './context.ts';
 import { FeatureDisabledError, InvalidServiceOptionError, MissingSettingError } from './errors.ts';
+import { lazySchemaCompilers } from './lazy-compilers.ts';
 import { createLogger } from './logger.ts';
 import {
   type AtlasSettings,
@@ -128,22 +127,6 @@ function phaseMarker(): ((phase: string) => void) | undefined {
   if (!firstStart) return undefined;
   firstStart = false;
   return (phase) => performance.mark(`smart-service:${phase}`);
-}
-
-const require = createRequire(import.meta.url);
-
-// Fastify's response serializer compiler, fast-json-stringify with its
-// dependencies (about 15 files, 15 ms to load), is made when Fastify is
-// made; routes with a response JSON Schema are its only users (zod routes
-// bring their own): loaded when the first one is compiled. Validation's
-// compiler (Ajv) stays Fastify's own: a custom one would change how Fastify
-// reads header schemas.
-function lazySerializerBuilder(): SerializerFactory {
-  let build: SerializerFactory | undefined;
-  return (externalSchemas, options) => {
-    build ??= (require('@fastify/fast-json-stringify-compiler') as typeof SerializerSelector)();
-    return build(externalSchemas, options);
-  };
 }
 
 // A timeout for Node that cuts by `ms` though checked every `interval` (0 stays off).
@@ -270,7 +253,8 @@ export async function createSmartService<Def extends ConfigDefinition | undefine
     // 30 s. The embedded database (PGlite) alone takes 2-7 s to start cold,
     // and far more on a busy machine: a service with one gets a minute.
     pluginTimeout: dbSettings && !dbSettings.url ? 60_000 : 30_000,
-    schemaController: { compilersFactory: { buildSerializer: lazySerializerBuilder() } },
+    // Ajv and fast-json-stringify, required by the first route with a JSON Schema (lazy-compilers.ts).
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     ...options.fastify,
   };
   const app = Fastify(serverOptions);
