@@ -1,6 +1,6 @@
 // `pnpm bench:profile`: where a smart-service request's CPU goes, by feature.
 // Runs the (c) server of `pnpm bench` (smart-service, every default) under
-// --cpu-prof on core 1, loads it from core 0 with autocannon, and sorts every
+// --cpu-prof on core 1, loads it from core 0 with wrk (else autocannon: servers/load.ts), and sorts every
 // profile sample taken while serving (start-up excluded) into the feature
 // whose code it was in: the innermost frame of the sample's stack that
 // belongs to a feature decides (pino's frames under the access line count
@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { LOADER, loadServer } from './servers/load.ts';
 import { processCpuUs } from './servers/process-cpu.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -63,10 +63,10 @@ const port = await new Promise<number>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
 });
 const cpuUs = () => processCpuUs(child.pid);
-await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: 2 }); // warm-up
+await loadServer(port, 2, CONNECTIONS); // warm-up
 const before = cpuUs();
-const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: DURATION });
-const perRequest = (cpuUs() - before) / result.requests.total;
+const result = await loadServer(port, DURATION, CONNECTIONS);
+const perRequest = (cpuUs() - before) / result.requests;
 // Disconnecting makes the server exit normally, which writes the profile.
 child.disconnect();
 await new Promise((resolve) => child.once('exit', resolve));
@@ -117,8 +117,8 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 
 console.log(
-  `${name}: ${Math.round(result.requests.average)} req/s under the profiler, ` +
-    `${perRequest.toFixed(1)} us CPU per request (profiler included), ${DURATION} s, ${CONNECTIONS} connections`,
+  `${name}: ${Math.round(result.rps)} req/s under the profiler, ` +
+    `${perRequest.toFixed(1)} us CPU per request (profiler included), ${DURATION} s, ${CONNECTIONS} connections (${LOADER})`,
 );
 console.log(`\n${'feature'.padEnd(50)}${'share'.padStart(8)}${'us/request'.padStart(12)}`);
 for (const [name, time] of [...totals].sort((a, b) => b[1] - a[1])) {

@@ -13,7 +13,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { LOADER, loadServer } from './servers/load.ts';
 import { processCpuUs } from './servers/process-cpu.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -25,8 +25,6 @@ const NODE_TARGET = 0.68;
 const TRACING_TARGET = 0.6;
 const OFF_TARGET = 0.97;
 const BASE_ROOT = process.env.BENCH_BASE_ROOT;
-// The load generator: wrk when it is installed (Debian's wrk), else autocannon. BENCH_LOAD picks one.
-const LOADER = process.env.BENCH_LOAD ?? (spawnSync('wrk', ['--version']).error ? 'autocannon' : 'wrk');
 
 const SERVERS: Record<string, { label: string; file: string }> = {
   a: { label: 'node:http', file: 'node-http.ts' },
@@ -118,45 +116,9 @@ function startServer(name: Name | 'sink', env: Record<string, string> = {}): Pro
 const pids = new Map<Name, number>();
 async function load(name: Name, port: number, seconds: number): Promise<Sample> {
   const before = processCpuUs(pids.get(name));
-  const { requests, rps, p50, p99 } = LOADER === 'wrk' ? await wrk(port, seconds) : await cannon(port, seconds);
+  const { requests, rps, p50, p99 } = await loadServer(port, seconds, CONNECTIONS);
   const cpuUs = (processCpuUs(pids.get(name)) - before) / requests;
   return { rps, cpuUs, p50, p99 };
-}
-
-interface Load {
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-}
-
-async function cannon(port: number, seconds: number): Promise<Load> {
-  const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: seconds });
-  const failures = result.errors + result.timeouts + result.non2xx;
-  if (failures > 0) throw new Error(`${failures} failed requests on port ${port}`);
-  return { requests: result.requests.total, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
-}
-
-// wrk (C, one thread on core 0) keeps even bare node:http saturated, where autocannon (one
-// Node.js thread) is itself the limit near 35,000 req/s.
-async function wrk(port: number, seconds: number): Promise<Load> {
-  const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]);
-  let out = '';
-  child.stdout.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    out += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  const failures = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? /Socket errors: .*/.exec(out)?.[0];
-  const total = /(\d+) requests in/.exec(out)?.[1];
-  if (code !== 0 || failures || !total) throw new Error(`wrk on port ${port} failed:\n${out}`);
-  const ms = (label: string) => {
-    const [, value, unit] = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out) ?? [];
-    return Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
-  };
-  return { requests: Number(total), rps: Number(total) / seconds, p50: ms('50'), p99: ms('99') };
 }
 
 const median = (values: number[]): number => {
@@ -243,11 +205,14 @@ if (names.includes('e') && names.includes('c')) {
   const ce = perRound('c', 'e');
   const ceCpu = perRoundCpu('c', 'e');
   console.log(
-    `c/e (tracing configured off / no tracing code): req/s ${ce.toFixed(3)}, CPU ${ceCpu.toFixed(3)}  target >= ${OFF_TARGET}: ${verdict(ce, OFF_TARGET)} (req/s), ${verdict(ceCpu, OFF_TARGET)} (CPU)`,
+    `c/e (this tree / BENCH_BASE_ROOT's): req/s ${ce.toFixed(3)}, CPU ${ceCpu.toFixed(3)}  target >= ${OFF_TARGET}: ${verdict(ce, OFF_TARGET)} (req/s), ${verdict(ceCpu, OFF_TARGET)} (CPU)`,
   );
 } else console.log('c/e: set BENCH_BASE_ROOT to a checkout from before tracing to compare with no tracing code');
 console.log('(ratios: the median over rounds of the ratio within each round)');
 
 // Cold start to first answer (issue 16): fresh processes of (b) and (c), after the throughput rounds.
-const { coldStart } = await import('./cold-start.ts');
-await coldStart();
+// BENCH_COLD=0 leaves it out (a quicker look at throughput).
+if (process.env.BENCH_COLD !== '0') {
+  const { coldStart } = await import('./cold-start.ts');
+  await coldStart();
+}

@@ -62,6 +62,37 @@ describe('logging', () => {
     expect(chunks).toHaveLength(4);
   });
 
+  it("writes a child's lines exactly as pino's own child does, options, serializers and object bindings included", () => {
+    const chunks: string[] = [];
+    const destination = { write: (chunk: string) => void chunks.push(chunk) };
+    const logger = createLogger({ service: 's', version: '1', realm: 'r', level: 'info', pretty: false, destination });
+    const pinoChild = Object.getPrototypeOf(logger).child as Logger['child'];
+    const cases: [Record<string, unknown>, object | undefined][] = [
+      [{ reqId: 'id-"1"\u0001é', n: 2, ok: true, gone: undefined }, {}],
+      [{ reqId: 'id-2' }, undefined],
+      [{ user: { id: 1, authorization: 'Bearer x' } }, undefined],
+      [{ req: { url: '/a' } }, { serializers: { req: (req: { url: string }) => ({ path: req.url }) } }],
+      [{ reqId: 'id-3' }, { level: 'warn', msgPrefix: '[p] ' }],
+    ];
+    for (const [bindings, options] of cases) {
+      const ours = logger.child(bindings, options);
+      const theirs = pinoChild.call(logger, bindings, options);
+      for (const log of [ours, theirs]) {
+        log.info({ a: 1 }, 'info line');
+        log.warn('warn line');
+        log.child({ nested: 'yes' }).error('nested line');
+      }
+      expect(ours.level).toBe(theirs.level);
+      const lines = chunks.splice(0).map((chunk) => chunk.replace(/"time":\d+/, ''));
+      const half = lines.length / 2;
+      expect(lines.slice(0, half)).toEqual(lines.slice(half));
+    }
+    // A child follows its parent's level until it sets its own.
+    logger.level = 'error';
+    logger.child({ reqId: 'id-4' }, {}).warn('quiet');
+    expect(chunks).toEqual([]);
+  });
+
   it("a request's logger carries the request id into its lines and its children's, and follows live level changes", async () => {
     const app = await build();
     app.get('/work', async (request) => {

@@ -34,7 +34,11 @@ export class RequestHistogram {
   readonly name: string;
   readonly help: string;
   readonly #bounds: readonly number[];
-  readonly #series = new Map<string, Series>();
+  readonly #series: Series[] = [];
+  // route -> method -> status -> series: route templates and methods are the same few
+  // strings (their hashes cached), statuses small integers, so finding a request's
+  // series builds no key and hashes no new string.
+  readonly #byRoute = new Map<string, Map<string, Map<number, Series>>>();
 
   constructor(name: string, help: string, bounds: readonly number[]) {
     this.name = name;
@@ -44,8 +48,17 @@ export class RequestHistogram {
 
   /** The series of a label set, made at its first request. */
   seriesFor(method: string, route: string, status: number): Series {
-    const key = `${method} ${status} ${route}`;
-    let series = this.#series.get(key);
+    let byMethod = this.#byRoute.get(route);
+    if (!byMethod) {
+      byMethod = new Map();
+      this.#byRoute.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (!byStatus) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let series = byStatus.get(status);
     if (!series) {
       series = {
         labels: { method, route, status },
@@ -54,7 +67,8 @@ export class RequestHistogram {
         sum: 0,
         count: 0,
       };
-      this.#series.set(key, series);
+      byStatus.set(status, series);
+      this.#series.push(series);
     }
     return series;
   }
@@ -76,7 +90,7 @@ export class RequestHistogram {
     // `sharedLabels`), so the registry writes the same text, label order included.
     const values: (MetricValueWithName<string> & { sharedLabels: Series['labels']; exemplar?: Exemplar })[] = [];
     const bounds = this.#bounds;
-    for (const series of this.#series.values()) {
+    for (const series of this.#series) {
       const sharedLabels = series.labels;
       let cumulative = 0;
       for (let i = 0; i <= bounds.length; i++) {
@@ -99,6 +113,7 @@ export class RequestHistogram {
 
   /** Forgets every observation (the registry's `resetMetrics()`). */
   reset(): void {
-    this.#series.clear();
+    this.#series.length = 0;
+    this.#byRoute.clear();
   }
 }

@@ -11,9 +11,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
-import { requestLogger } from '../logger.ts';
 import { pathOf, routeOf } from './request-context.ts';
 import { kSpan, spanOf, type Traced } from './tracing.ts';
 import { useRequestContextManager } from './tracing-context.ts';
@@ -106,7 +104,7 @@ function startSpans(app: FastifyInstance, tracer: Tracer): void {
     const ids = span.spanContext();
     bindings.trace_id = ids.traceId;
     bindings.span_id = ids.spanId;
-    return requestLogger(logger as unknown as Logger, bindings, options) as unknown as typeof logger;
+    return logger.child(bindings, options);
   });
 }
 
