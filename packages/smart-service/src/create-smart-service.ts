@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import sensible from '@fastify/sensible';
 import type { AtlasClient } from 'atlas-client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -42,6 +41,7 @@ import { protection } from './plugins/protection.ts';
 import type { RedisOptions } from './plugins/redis.ts';
 import { requestIdFor } from './plugins/request-context.ts';
 import { requestLifecycle } from './plugins/request-lifecycle.ts';
+import { sensible } from './plugins/sensible.ts';
 import { tracing } from './plugins/tracing.ts';
 import { otelEnvSource } from './plugins/tracing-settings.ts';
 import { type ServiceConfig, withServiceKeys } from './service-config.ts';
