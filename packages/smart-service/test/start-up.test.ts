@@ -42,13 +42,15 @@ describe('a cold start', () => {
       '@fastify/rate-limit',
       '@fastify/under-pressure',
       // Not used yet: the OpenAPI document (first /openapi.json), the reference page (first /docs),
-      // JSON Schema compilers (first route with a JSON Schema), the client's pool (first call).
+      // JSON Schema compilers (first route with a JSON Schema), zod's (first zod route), the
+      // client's pool (first call).
       '@fastify/swagger',
       'yaml',
       '@scalar/fastify-api-reference',
       'ajv',
       '@fastify/ajv-compiler',
       '@fastify/fast-json-stringify-compiler',
+      'fastify-type-provider-zod',
       'undici',
     ];
     expect(unused.filter((name) => packages.has(name))).toEqual([]);

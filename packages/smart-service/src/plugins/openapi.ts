@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import Fastify, {
   type FastifyInstance,
@@ -9,12 +10,6 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import {
-  createJsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
 import { PROBLEM_JSON_SCHEMAS, PROBLEM_MEDIA_TYPE } from 'smart-protocol';
 import { $ZodType } from 'zod/v4/core';
 import { pathOf } from './request-context.ts';
@@ -62,7 +57,7 @@ export function hasZodSchema(schema: FastifySchema | undefined): boolean {
   return response !== undefined && Object.values(response).some(isZod);
 }
 
-type ZodTransform = ReturnType<typeof createJsonSchemaTransform>;
+type ZodTransform = ReturnType<ZodProvider['createJsonSchemaTransform']>;
 type TransformInput = Parameters<ZodTransform>[0];
 
 // Zod schemas become JSON Schema; JSON Schema routes (Atlas's own) pass as they are.
@@ -116,6 +111,20 @@ function withProblems(document: Record<string, unknown>): Record<string, unknown
 // and a JSON Schema resolver (about 90 files), which no start need pay.
 const require = createRequire(import.meta.url);
 
+type ZodProvider = typeof import('fastify-type-provider-zod');
+let zodProvider: ZodProvider | undefined;
+
+/**
+ * fastify-type-provider-zod, required when the first zod route is added or
+ * the document made (a service without zod routes never loads it). Its ES
+ * module, by path: `require` by name would pick its CommonJS build, and with
+ * it a second copy of zod whose schemas are not this one's.
+ */
+function zodTypeProvider(): ZodProvider {
+  zodProvider ??= require(fileURLToPath(import.meta.resolve('fastify-type-provider-zod'))) as ZodProvider;
+  return zodProvider;
+}
+
 type Hook = (...args: never[]) => unknown;
 type SwaggerPlugin = (instance: unknown, options: FastifyDynamicSwaggerOptions, done: (err?: Error) => void) => void;
 
@@ -144,6 +153,7 @@ function swaggerDocument(app: FastifyInstance, recorded: Recorded, options: Open
     getSchemas: () => app.getSchemas(),
   };
   let failed: Error | undefined;
+  const { createJsonSchemaTransform, jsonSchemaTransformObject } = zodTypeProvider();
   const zodTransform = createJsonSchemaTransform({ skipList: [] });
   fastifySwagger(
     standIn,
@@ -208,6 +218,7 @@ export const openapi = fp(
     app.addHook('onRoute', (route: RouteOptions) => {
       recorded.routes.push(route);
       if (!hasZodSchema(route.schema)) return;
+      const { validatorCompiler, serializerCompiler } = zodTypeProvider();
       route.validatorCompiler ??= validatorCompiler as RouteOptions['validatorCompiler'];
       route.serializerCompiler ??= serializerCompiler as RouteOptions['serializerCompiler'];
     });
