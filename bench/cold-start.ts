@@ -112,6 +112,29 @@ function get(port: number): Promise<number> {
 interface Start {
   readonly ms: number;
   readonly census?: PackageCensus[];
+  /** smart-service's start-up marks (servers/smart-service.ts), ms since the process started. */
+  readonly phases?: Record<string, number>;
+}
+
+// The phases printed, each as [name, mark it ends at, mark it starts at].
+const PHASES: readonly [string, string, string | undefined][] = [
+  ['node', 'bootstrap', undefined],
+  ['imports', 'create', 'bootstrap'],
+  ['config', 'config', 'create'],
+  ['fastify', 'fastify', 'config'],
+  ['plugins', 'plugins', 'fastify'],
+  ['routes+ready', 'ready', 'plugins'],
+  ['listen', 'listening', 'ready'],
+];
+
+// One start's phases in ms, the last one (spawn, IPC and the first answer) from the runner's total.
+function phasesOf(start: Start): Record<string, number> | undefined {
+  const marks = start.phases;
+  if (!marks || PHASES.some(([, end]) => marks[end] === undefined)) return undefined;
+  const out: Record<string, number> = {};
+  for (const [name, end, begin] of PHASES) out[name] = (marks[end] as number) - (begin ? (marks[begin] as number) : 0);
+  out['spawn+answer'] = start.ms - (marks.listening as number);
+  return out;
 }
 
 /** Spawns one server and times spawn to its first 200; stops it before resolving. */
@@ -123,12 +146,12 @@ async function startOnce(name: Name, env: NodeJS.ProcessEnv, flags: string[] = [
     return await new Promise<Start>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${label(name)} did not answer in 30 s`)), 30_000);
       child.once('exit', (code) => reject(new Error(`${label(name)} exited with ${code}`)));
-      child.once('message', async (message: { port: number }) => {
+      child.once('message', async (message: { port: number; phases?: Record<string, number> }) => {
         try {
           const status = await get(message.port);
           const ms = performance.now() - started;
           if (status !== 200) throw new Error(`${label(name)} answered ${status}`);
-          if (!flags.length) return resolve({ ms });
+          if (!flags.length) return resolve({ ms, ...(message.phases ? { phases: message.phases } : {}) });
           child.send('census');
           child.once('message', (reply: { census: PackageCensus[] }) => resolve({ ms, census: reply.census }));
         } catch (err) {
@@ -160,10 +183,15 @@ const median = (values: number[]): number => {
 
 async function block(runs: number, env: NodeJS.ProcessEnv, cache: string): Promise<ColdStartBlock> {
   const times: Record<Name, number[]> = { x: [], y: [], e: [], p: [] };
+  const phases: Partial<Record<Name, Record<string, number>[]>> = {};
   for (let i = 0; i < runs; i++) {
     // Rotate which goes first, so a round's drift falls on every server alike.
-    for (const name of names.map((_, j) => names[(i + j) % names.length] as Name))
-      times[name].push((await startOnce(name, env)).ms);
+    for (const name of names.map((_, j) => names[(i + j) % names.length] as Name)) {
+      const start = await startOnce(name, env);
+      times[name].push(start.ms);
+      const split = phasesOf(start);
+      if (split) (phases[name] ??= []).push(split);
+    }
   }
   const ratioTo = (name: Name) => median(times[name].map((ms, i) => ms / (times.x[i] as number)));
   const range = (ms: number[]) => `${Math.round(Math.min(...ms))}-${Math.round(Math.max(...ms))}`;
@@ -176,6 +204,13 @@ async function block(runs: number, env: NodeJS.ProcessEnv, cache: string): Promi
     console.log(
       `    (${name}) ${label(name).padEnd(24)}${String(Math.round(median(times[name]))).padStart(6)} ms (${range(times[name])})${ratio}${verdict}`,
     );
+    // Where a smart-service start goes, phase by phase (medians of each phase: they need not add up).
+    const split = phases[name];
+    if (split?.length) {
+      const keys = Object.keys(split[0] as Record<string, number>);
+      const medians = keys.map((key) => `${key} ${median(split.map((one) => one[key] as number)).toFixed(1)}`);
+      console.log(`        phases, ms: ${medians.join(' · ')}`);
+    }
   }
   return {
     x: median(times.x),
