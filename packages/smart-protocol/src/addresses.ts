@@ -40,7 +40,10 @@ export type DeniedAddressRule = keyof typeof DENIED_ADDRESS_RANGES;
 /** Loopback: the caller itself. Allowed only where a realm says so (`local`, or an allow list). */
 export const LOOPBACK_RANGES: readonly string[] = ['127.0.0.0/8', '::1/128'];
 
-const familyOf = (address: string) => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
+// By the colon, not isIP(): Node's first isIP() of an IPv6 address compiles
+// its IPv6 pattern (~4 ms), which made importing this module a cold start's
+// cost; an address given here has its family by its colons either way.
+const familyOf = (address: string) => (address.includes(':') ? 'ipv6' : 'ipv4');
 
 /**
  * A `BlockList` of CIDRs (`10.0.0.0/8`, `fe80::/10`) or single addresses.
