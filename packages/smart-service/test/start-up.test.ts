@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { build } from './helper.ts';
+import { build, listen } from './helper.ts';
 
 interface Start {
   readonly status: number;
@@ -52,12 +52,15 @@ describe('a cold start', () => {
       '@fastify/fast-json-stringify-compiler',
       'fastify-type-provider-zod',
       'undici',
+      // Made a second after listening, or at the first scrape or use of app.metrics.
+      'prom-client',
     ];
     expect(unused.filter((name) => packages.has(name))).toEqual([]);
     // Fastify's error serializer needs only fast-json-stringify's runtime, not its compiler.
     expect(start.files.filter((file) => file.startsWith('fast-json-stringify/index'))).toEqual([]);
-    // An ES import of node:http would load Node's bundled undici (problem-errors.ts).
+    // An ES import of node:http would load Node's bundled undici (problem-errors.ts); prom-client, zlib.
     expect(start.internals).not.toContain('NativeModule internal/deps/undici/undici');
+    expect(start.internals).not.toContain('NativeModule zlib');
     expect(start.marks).toEqual([
       'smart-service:create',
       'smart-service:config',
@@ -66,6 +69,17 @@ describe('a cold start', () => {
       'smart-service:ready',
       'smart-service:listening',
     ]);
+  });
+
+  it('makes the metrics registry a second after listening: a first scrape sees the event loop measured', async () => {
+    const app = await build();
+    await listen(app);
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    const body = (await app.inject('/metrics')).body;
+    // A registry made at this scrape would show an empty delay histogram's minimum (9223372036 s).
+    const min = Number(/^nodejs_eventloop_lag_min_seconds\{[^}]*\} (\S+)$/m.exec(body)?.[1]);
+    expect(min).toBeGreaterThan(0);
+    expect(min).toBeLessThan(1);
   });
 
   it('still validates and serializes JSON Schema routes as Fastify does, header names in any case', async () => {

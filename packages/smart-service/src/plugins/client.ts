@@ -1,7 +1,8 @@
+import { createRequire } from 'node:module';
 import type { AtlasClient } from 'atlas-client';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Histogram, Registry } from 'prom-client';
 import {
   atlasResolver,
   type CallContext,
@@ -17,6 +18,9 @@ import {
 import type { Env } from 'smart-config';
 import { TRACEPARENT_HEADER, TRACESTATE_HEADER } from 'smart-protocol';
 import { maybeCurrentRequest } from '../context.ts';
+
+// prom-client, required with the client metrics (lazyClientMetrics).
+const require = createRequire(import.meta.url);
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,6 +51,7 @@ function contextOf(request: FastifyRequest | undefined, service: string): CallCo
 
 /** Client metrics on the service's registry, per target service (and outcome). */
 function clientMetrics(registry: Registry): ClientEvents {
+  const { Counter, Gauge, Histogram } = require('prom-client') as typeof import('prom-client');
   const registers = [registry];
   const calls = new Histogram<'target' | 'outcome'>({
     name: 'client_call_duration_seconds',
@@ -118,6 +123,28 @@ function clientMetrics(registry: Registry): ClientEvents {
   };
 }
 
+/**
+ * The client metrics, made at the client's first event (a call ends, a
+ * circuit turns...) rather than at start: with them the service's registry
+ * and prom-client, which a start need not load (plugins/metrics.ts).
+ */
+function lazyClientMetrics(registry: () => Registry): ClientEvents {
+  let events: ClientEvents | undefined;
+  const made = () => {
+    events ??= clientMetrics(registry());
+    return events;
+  };
+  return {
+    onCall: (target, outcome, seconds) => made().onCall?.(target, outcome, seconds),
+    onCircuitState: (target, state, from) => made().onCircuitState?.(target, state, from),
+    onBulkheadFull: (target) => made().onBulkheadFull?.(target),
+    onRetry: (target) => made().onRetry?.(target),
+    onHedge: (target) => made().onHedge?.(target),
+    onBudgetExhausted: (target) => made().onBudgetExhausted?.(target),
+    onEject: (target, origin) => made().onEject?.(target, origin),
+  };
+}
+
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
 
 /** One log line per circuit transition (a warning when it opens), besides the metrics. */
@@ -163,7 +190,7 @@ export const client = fp(
       context: () => contextOf(maybeCurrentRequest(), app.serviceInfo.name),
       // Call and attempt spans under the request's span (plugins/tracing.ts); without it, the API's global tracer.
       ...(app.hasDecorator('tracingEnabled') && app.tracingEnabled ? { tracer: app.tracer } : {}),
-      events: withCircuitLog(app.hasDecorator('metrics') ? clientMetrics(app.metrics) : {}, app.log),
+      events: withCircuitLog(app.hasDecorator('metrics') ? lazyClientMetrics(() => app.metrics) : {}, app.log),
       // Injected upstream faults (plugins/faults.ts) meet each attempt, just before it is sent.
       ...(app.hasDecorator('faultLayer') ? { layers: (defaults) => [...defaults, app.faultLayer] } : {}),
     });
