@@ -57,9 +57,22 @@ describe('logging', () => {
     expect(template).toBe(pinoLine);
     expect(templateAborted).toBe(pinoAborted);
     expect(JSON.parse(chunks[0] as string)).toMatchObject({ path: line.path, requestId: 'id-1', status: 201 });
+    // Durations of every shape, a static route (its path is its template), other methods.
+    chunks.length = 0;
+    const durations = [0, 0.004, 0.05, 0.1, 0.5, 1, 1.05, 1.1, 1.25, 12.34, 999.99, 123456.78, 3e7, 1e12];
+    for (const [i, ms] of durations.entries()) {
+      const durationMs = Math.round(ms * 100) / 100;
+      const fields = { method: i % 2 ? 'POST' : 'GET', route: '/static', path: '/static', status: 200, durationMs };
+      writeAccessLine(log, { ...fields, aborted: false });
+      log.info(fields, 'request completed');
+    }
+    const lines = chunks.map((chunk) => chunk.replace(/"time":\d+/, ''));
+    for (let i = 0; i < lines.length; i += 2) expect(lines[i]).toBe(lines[i + 1]);
+    expect(lines).toHaveLength(2 * durations.length);
+    chunks.length = 0;
     logger.level = 'warn';
     writeAccessLine(logger.child({ requestId: 'id-2' }), line);
-    expect(chunks).toHaveLength(4);
+    expect(chunks).toHaveLength(0);
   });
 
   it("writes a child's lines exactly as pino's own child does, options, serializers and object bindings included", () => {

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { uuid } from '../src/plugins/request-context.ts';
 import { build, listen } from './helper.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -28,6 +29,16 @@ function headerOf(head: string, name: string): string | undefined {
 }
 
 describe('request ids', () => {
+  it('makes random version 4 UUIDs, each different, across many batches', () => {
+    const made = Array.from({ length: 5_000 }, () => uuid());
+    for (const id of made) expect(id).toMatch(UUID);
+    expect(new Set(made).size).toBe(made.length);
+    // Every hex digit of the random positions turns up in every position: no stuck byte.
+    for (const position of [0, 9, 15, 20, 35]) {
+      expect(new Set(made.map((id) => id[position])).size).toBe(16);
+    }
+  });
+
   it('keep a valid incoming x-request-id, echo it, and put it on every log line of the request', async () => {
     const app = await build();
     app.get('/work', async (req) => {
