@@ -233,12 +233,23 @@ function installFastChild(root: Logger): void {
     let chindings = (this as unknown as Record<symbol, string>)[chindingsSym];
     for (const key in bindings) {
       const value = bindings[key];
-      if (value !== undefined) chindings += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+      if (value !== undefined) chindings += `${keyJson(key)}${JSON.stringify(value)}`;
     }
     instance[chindingsSym] = chindings;
     return instance as unknown as Logger;
   };
   Object.defineProperty(root, 'child', { value: fastChild, writable: true, configurable: true });
+}
+
+// `,"key":` of the binding keys seen (requestId on every request), stringified once.
+const keyJsons = new Map<string, string>();
+function keyJson(key: string): string {
+  let json = keyJsons.get(key);
+  if (json === undefined) {
+    json = `,${JSON.stringify(key)}:`;
+    if (keyJsons.size < 1_000) keyJsons.set(key, json);
+  }
+  return json;
 }
 
 // True when pino's `child(bindings, options)` would do no more than append the bindings.

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { sql } from 'kysely';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
@@ -108,6 +109,37 @@ describe('aborted requests', () => {
     const metrics = (await app.inject('/metrics')).body;
     expect(metrics).toMatch(/http_requests_in_flight\{service="test-service"\} 1$/m); // only the scrape itself
     expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/slow",status="499"\} 1/);
+    // The handler answers later, into the closed connection: nothing is ended twice.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(app.logs.filter((l) => l.route === '/slow').map((l) => l.status)).toEqual([499]);
+    expect((await app.inject('/metrics')).body).not.toMatch(/route="\/slow",status="200"/);
+  });
+
+  it('ends every pipelined request of a connection that closes, and none of a connection kept open', async () => {
+    const app = await build();
+    app.get('/slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 300)));
+    app.get('/fast', async () => 'ok');
+    const base = new URL(await listen(app));
+    const open = (requests: string) =>
+      new Promise<Socket>((resolve) => {
+        const socket = connect(Number(base.port), '127.0.0.1', () => {
+          socket.write(requests);
+          resolve(socket);
+        });
+        socket.on('error', () => {});
+      });
+    const get = (path: string) => `GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`;
+    const hungUp = await open(get('/slow') + get('/slow'));
+    const kept = await open(get('/fast') + get('/fast'));
+    await eventually(() => app.logs.filter((l) => l.route === '/fast').length === 2);
+    await eventually(() => app.lifecycle.inFlight.size === 2);
+    hungUp.destroy();
+    await eventually(() => app.logs.filter((l) => l.status === 499).length === 2);
+    expect(app.lifecycle.inFlight.size).toBe(0);
+    kept.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const statuses = app.logs.filter((l) => String(l.msg).startsWith('request')).map((l) => `${l.route} ${l.status}`);
+    expect(statuses.sort()).toEqual(['/fast 200', '/fast 200', '/slow 499', '/slow 499']);
   });
 });
 

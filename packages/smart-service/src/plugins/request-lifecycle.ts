@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
@@ -6,6 +7,17 @@ import { runInRequest } from '../context.ts';
 import { DeadlinePassedError } from '../errors.ts';
 import { writeAccessLine } from '../logger.ts';
 import { kRoute, pathOf, routeOf } from './request-context.ts';
+
+// What the lifecycle keeps on each connection.
+const kPending = Symbol('smart-service.pendingRequests');
+const kWatched = Symbol('smart-service.connectionWatched');
+// Set on a request whose client hung up (rare: not a decorated field, so no request pays for it).
+const kAbandoned = Symbol('smart-service.abandoned');
+type Abandonable = FastifyRequest & { [kAbandoned]?: true };
+type Connection = Socket & {
+  [kPending]?: FastifyRequest | Set<FastifyRequest> | undefined;
+  [kWatched]?: boolean;
+};
 
 /** Told of every finished (or client-aborted, status 499) request. */
 export type RequestObserver = (request: FastifyRequest, status: number, seconds: number) => void;
@@ -58,12 +70,42 @@ export const requestLifecycle = fp(
               idle = resolve;
             }),
     };
+    // The requests in flight on each connection (more than one only when the client pipelines),
+    // ended as abandoned when it closes first. One 'close' listener per connection.
+    let abandoned: (request: FastifyRequest) => void = () => {};
+    const onConnectionClose = function onConnectionClose(this: Connection) {
+      const pending = this[kPending];
+      this[kPending] = undefined;
+      if (pending instanceof Set) for (const request of pending) abandoned(request);
+      else if (pending) abandoned(pending);
+    };
+    const watchSocket = (request: FastifyRequest) => {
+      const socket = request.raw.socket as Connection | null;
+      if (!socket) return;
+      const pending = socket[kPending];
+      if (pending === undefined) socket[kPending] = request;
+      else if (pending instanceof Set) pending.add(request);
+      else socket[kPending] = new Set([pending, request]);
+      if (socket[kWatched] !== true) {
+        socket[kWatched] = true;
+        socket.on('close', onConnectionClose);
+      }
+    };
+    const unwatchSocket = (request: FastifyRequest) => {
+      const socket = request.raw.socket as Connection | null;
+      if (!socket) return;
+      const pending = socket[kPending];
+      if (pending === request) socket[kPending] = undefined;
+      else if (pending instanceof Set) pending.delete(request);
+    };
     app.decorate('lifecycle', lifecycle);
     app.decorateRequest('deadline', undefined);
     app.decorateRequest(kRoute as unknown as string, undefined);
 
     app.addHook('onRequest', (request, reply, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
+      inFlight.set(request, reply);
+      watchSocket(request);
       // Shutting down (plugins/graceful-shutdown.ts): the client should reconnect elsewhere;
       // once the server is closing, Fastify's own bare 503 is replaced by a problem.
       if (app.shuttingDown) {
@@ -73,7 +115,6 @@ export const requestLifecycle = fp(
           return;
         }
       }
-      inFlight.set(request, reply);
       const raw = request.headers[DEADLINE_HEADER];
       if (typeof raw === 'string' && /^\d{1,16}$/.test(raw)) {
         request.deadline = Number(raw);
@@ -107,15 +148,22 @@ export const requestLifecycle = fp(
       }
     };
     app.addHook('onResponse', (request, reply, done) => {
-      finished(request, reply.statusCode, reply.elapsedTime / 1000, false);
+      // Once: a handler that answers after its client hung up ends nothing twice.
+      if ((request as Abandonable)[kAbandoned] !== true) {
+        unwatchSocket(request);
+        finished(request, reply.statusCode, reply.elapsedTime / 1000, false);
+      }
       done();
     });
     // A client that hangs up gets no response: 499, nginx's "client closed request".
-    app.addHook('onRequestAbort', (request, done) => {
+    // Told by the connection's 'close', one listener per connection, where Fastify's
+    // `onRequestAbort` adds a listener (and a closure) to every request.
+    abandoned = (request) => {
       const reply = inFlight.get(request);
-      finished(request, 499, (reply?.elapsedTime ?? 0) / 1000, true);
-      done();
-    });
+      if (!reply) return;
+      (request as Abandonable)[kAbandoned] = true;
+      finished(request, 499, reply.elapsedTime / 1000, true);
+    };
   },
   { name: 'smart-request-lifecycle', dependencies: ['smart-graceful-shutdown'] },
 );
