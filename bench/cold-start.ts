@@ -190,7 +190,7 @@ async function block(runs: number, env: NodeJS.ProcessEnv, cache: string): Promi
       const start = await startOnce(name, env);
       times[name].push(start.ms);
       const split = phasesOf(start);
-      if (split) (phases[name] ??= []).push(split);
+      if (split) phases[name] = [...(phases[name] ?? []), split];
     }
   }
   const ratioTo = (name: Name) => median(times[name].map((ms, i) => ms / (times.x[i] as number)));
