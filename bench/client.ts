@@ -368,6 +368,8 @@ if (parts.has('tail')) {
   const RATE = Number(process.env.BENCH_TAIL_RATE ?? 2_000);
   const TAIL_ROUNDS = Number(process.env.BENCH_TAIL_ROUNDS ?? 5);
   const TAIL_SECONDS = Number(process.env.BENCH_TAIL_DURATION ?? 4);
+  // BENCH_TAIL_CANCEL=1: hedge with cancelLoser, the race's loser aborted (the behaviour before it was left to finish).
+  const cancelLoser = process.env.BENCH_TAIL_CANCEL === '1';
   const at = (sorted: ArrayLike<number>, p: number) =>
     sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
   const sortedOf = (values: number[]) => Float64Array.from(values).sort();
@@ -436,14 +438,14 @@ if (parts.has('tail')) {
         realm: 'bench',
         balancing,
         events: { onHedge: () => counter.hedges++ },
-        ...(hedge ? { hedge: { percentile: 95 } } : {}),
+        ...(hedge ? { hedge: { percentile: 95, cancelLoser } } : {}),
       });
       const served = async () => {
         const each = await Promise.all(set.map((instance) => instance.served()));
         return { total: each.reduce((sum, x) => sum + x, 0), last: each[2] as number };
       };
       return {
-        name: `${state}, ${balancing}, ${hedge ? 'hedging at p95' : 'no hedging'}`,
+        name: `${state}, ${balancing}, ${hedge ? `hedging at p95${cancelLoser ? ', cancel' : ''}` : 'no hedging'}`,
         state,
         hedge,
         client,
