@@ -233,12 +233,26 @@ function installFastChild(root: Logger): void {
     let chindings = (this as unknown as Record<symbol, string>)[chindingsSym];
     for (const key in bindings) {
       const value = bindings[key];
-      if (value !== undefined) chindings += `${keyJson(key)}${JSON.stringify(value)}`;
+      if (value === undefined) continue;
+      // The request id Fastify binds was checked or made by us (letters, digits, `._-`):
+      // quoted as is, where JSON.stringify of any string costs ~1,000 instructions.
+      chindings += value === plainString ? `${keyJson(key)}"${value}"` : `${keyJson(key)}${JSON.stringify(value)}`;
     }
     instance[chindingsSym] = chindings;
     return instance as unknown as Logger;
   };
   Object.defineProperty(root, 'child', { value: fastChild, writable: true, configurable: true });
+}
+
+// The last string said to need no JSON escaping (see noteJsonPlain).
+let plainString: string | undefined;
+
+/**
+ * @internal Notes that `value` has no character JSON escapes (the request id
+ * generator calls it for each id it returns): the next child bound to it quotes it as is.
+ */
+export function noteJsonPlain(value: string): void {
+  plainString = value;
 }
 
 // `,"key":` of the binding keys seen (requestId on every request), stringified once.

@@ -2,6 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { isRequestId, REQUEST_ID_HEADER } from 'smart-protocol';
+import { noteJsonPlain } from '../logger.ts';
 
 /**
  * Fastify's `genReqId`: keep a valid incoming `x-request-id` (so one id
@@ -9,7 +10,10 @@ import { isRequestId, REQUEST_ID_HEADER } from 'smart-protocol';
  */
 export function requestIdFor(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
-  return isRequestId(incoming) ? incoming : uuid();
+  const id = isRequestId(incoming) ? incoming : uuid();
+  // Letters, digits and `._-` either way: the request's logger binds it without escaping.
+  noteJsonPlain(id);
+  return id;
 }
 
 // Random (version 4) UUIDs, 256 at a time: one CSPRNG fill and one string for the
