@@ -54,6 +54,10 @@ describe('a cold start', () => {
       'undici',
       // Made a second after listening, or at the first scrape or use of app.metrics.
       'prom-client',
+      // @fastify/sensible's heavier parts (first app.httpErrors or error reply, request.is()).
+      'http-errors',
+      'type-is',
+      'mime-db',
     ];
     expect(unused.filter((name) => packages.has(name))).toEqual([]);
     // Fastify's error serializer needs only fast-json-stringify's runtime, not its compiler.

@@ -4,21 +4,77 @@ import fp from 'fastify-plugin';
 
 // @fastify/sensible's decorators, made from its own modules as its index.js
 // makes them (version 6.0.6; test/sensible.test.ts checks that the two
-// decorate the same names). Its index requires type-is (with mime-types and
-// mime-db, 200 KB of JSON: ~9 ms of a cold start) and forwarded, for
-// `request.is()` and `request.forwarded()`, which few services call: here
-// they load at their first call. Its `fastify: '5.x'` check, a start's first
-// semver range (~2.5 ms), is left out as well.
+// decorate the same names). Its index requires at once what few requests
+// use: http-errors with depd (~3.5 ms of a cold start) for `app.httpErrors`,
+// `app.assert` and the error replies, type-is with mime-db (~9 ms) for
+// `request.is()`, and forwarded. Here each loads at its first use. Its
+// `fastify: '5.x'` check, a start's first semver range (~2.5 ms), is left
+// out as well.
 const fromSensible = createRequire(createRequire(import.meta.url).resolve('@fastify/sensible'));
 
-// (Typed by @fastify/sensible's own declarations of the decorators.)
-const httpErrors = fromSensible('./lib/httpErrors') as FastifyInstance['httpErrors'];
-const assert = fromSensible('./lib/assert') as FastifyInstance['assert'];
+type HttpErrors = FastifyInstance['httpErrors'];
+let httpErrorsModule: HttpErrors | undefined;
+const httpErrors = (): HttpErrors => {
+  httpErrorsModule ??= fromSensible('./lib/httpErrors') as HttpErrors;
+  return httpErrorsModule;
+};
+let assertModule: FastifyInstance['assert'] | undefined;
+const assert = (): FastifyInstance['assert'] => {
+  assertModule ??= fromSensible('./lib/assert') as FastifyInstance['assert'];
+  return assertModule;
+};
 const vary = fromSensible('./lib/vary') as () => void;
 const cache = fromSensible('./lib/cache-control') as Record<
   'cacheControl' | 'preventCache' | 'revalidate' | 'staticCache' | 'stale' | 'maxAge',
   () => void
 >;
+
+// The keys of sensible's lib/httpErrors.js, each a reply method but
+// `HttpError` (a class) and `getHttpError` (which takes a status too).
+const HTTP_ERRORS = [
+  'badRequest',
+  'unauthorized',
+  'paymentRequired',
+  'forbidden',
+  'notFound',
+  'methodNotAllowed',
+  'notAcceptable',
+  'proxyAuthenticationRequired',
+  'requestTimeout',
+  'conflict',
+  'gone',
+  'lengthRequired',
+  'preconditionFailed',
+  'payloadTooLarge',
+  'uriTooLong',
+  'unsupportedMediaType',
+  'rangeNotSatisfiable',
+  'expectationFailed',
+  'imateapot',
+  'misdirectedRequest',
+  'unprocessableEntity',
+  'locked',
+  'failedDependency',
+  'tooEarly',
+  'upgradeRequired',
+  'preconditionRequired',
+  'tooManyRequests',
+  'requestHeaderFieldsTooLarge',
+  'unavailableForLegalReasons',
+  'internalServerError',
+  'notImplemented',
+  'badGateway',
+  'serviceUnavailable',
+  'gatewayTimeout',
+  'httpVersionNotSupported',
+  'variantAlsoNegotiates',
+  'insufficientStorage',
+  'loopDetected',
+  'bandwidthLimitExceeded',
+  'notExtended',
+  'networkAuthenticationRequired',
+  'createError',
+] as const;
 
 type TypeIs = (req: unknown, types: unknown[]) => string | false | null;
 let typeis: TypeIs | undefined;
@@ -41,8 +97,8 @@ const to = (<T>(promise: Promise<T>): Promise<[Error, undefined] | [null, T]> =>
  */
 export const sensible = fp(
   async function sensible(app: FastifyInstance) {
-    app.decorate('httpErrors', httpErrors);
-    app.decorate('assert', assert);
+    app.decorate('httpErrors', { getter: httpErrors });
+    app.decorate('assert', { getter: assert });
     app.decorate('to', to);
     app.decorateRequest('forwarded', function requestForwarded(this: FastifyRequest) {
       forwarded ??= fromSensible('forwarded') as (req: unknown) => string[];
@@ -54,26 +110,19 @@ export const sensible = fp(
     });
     app.decorateReply('vary', vary);
     for (const [name, helper] of Object.entries(cache)) app.decorateReply(name, helper);
-    for (const name of Object.keys(httpErrors)) {
-      if (name === 'HttpError') continue;
-      if (name === 'getHttpError') {
-        app.decorateReply(
-          'getHttpError',
-          function replyGetHttpError(
-            this: FastifyReply,
-            code: Parameters<typeof httpErrors.getHttpError>[0],
-            message?: string,
-          ) {
-            return this.send(httpErrors.getHttpError(code, message));
-          },
-        );
-        continue;
-      }
-      const create = (httpErrors as unknown as Record<string, (message?: string) => Error>)[name] as (
+    app.decorateReply(
+      'getHttpError',
+      function replyGetHttpError(
+        this: FastifyReply,
+        code: Parameters<HttpErrors['getHttpError']>[0],
         message?: string,
-      ) => Error;
+      ) {
+        return this.send(httpErrors().getHttpError(code, message));
+      },
+    );
+    for (const name of HTTP_ERRORS) {
       app.decorateReply(name, function replyHttpError(this: FastifyReply, message?: string) {
-        return this.send(create(message));
+        return this.send((httpErrors() as unknown as Record<string, (message?: string) => Error>)[name]?.(message));
       });
     }
   },
