@@ -226,18 +226,9 @@ function installFastChild(root: Logger): void {
   const pinoChild = root.child;
   const onChild = root.onChild;
   const fastChild = function child(this: Logger, bindings: Record<string, unknown>, options?: object) {
-    if (!simpleBindings(this, bindings, options) || this.onChild !== onChild) {
-      return pinoChild.call(this, bindings, options as Parameters<Logger['child']>[1]);
-    }
+    const chindings = this.onChild === onChild && noOptions(options) ? appended(this, bindings) : undefined;
+    if (chindings === undefined) return pinoChild.call(this, bindings, options as Parameters<Logger['child']>[1]);
     const instance = Object.create(this) as Record<symbol, unknown>;
-    let chindings = (this as unknown as Record<symbol, string>)[chindingsSym];
-    for (const key in bindings) {
-      const value = bindings[key];
-      if (value === undefined) continue;
-      // The request id Fastify binds was checked or made by us (letters, digits, `._-`):
-      // quoted as is, where JSON.stringify of any string costs ~1,000 instructions.
-      chindings += value === plainString ? `${keyJson(key)}"${value}"` : `${keyJson(key)}${JSON.stringify(value)}`;
-    }
     instance[chindingsSym] = chindings;
     return instance as unknown as Logger;
   };
@@ -266,21 +257,34 @@ function keyJson(key: string): string {
   return json;
 }
 
-// True when pino's `child(bindings, options)` would do no more than append the bindings.
-function simpleBindings(parent: Logger, bindings: Record<string, unknown>, options: object | undefined): boolean {
+// True when a child's options ask for nothing (undefined, or an empty object as Fastify passes).
+function noOptions(options: object | undefined): boolean {
   if (options != null) for (const _ in options) return false;
-  if (typeof bindings !== 'object' || bindings === null) return false;
-  const serializers = (parent as unknown as Record<symbol, Record<string, unknown>>)[serializersSym];
-  for (const key in bindings) {
-    if (!Object.hasOwn(bindings, key) || RESERVED_BINDINGS.has(key) || serializers?.[key] !== undefined) return false;
-    const value = bindings[key];
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean' && value !== undefined)
-      return false;
-  }
   return true;
 }
-// Keys pino's child treats as options, not bindings.
-const RESERVED_BINDINGS = new Set(['level', 'serializers', 'formatters', 'customLevels']);
+
+// The parent's pre-serialised bindings with `bindings` appended, as pino's child(bindings)
+// writes them; undefined when pino would do more than append (a key it treats as an
+// option, a key with a serializer, a value other than a string, number or boolean).
+function appended(parent: Logger, bindings: Record<string, unknown>): string | undefined {
+  if (typeof bindings !== 'object' || bindings === null) return undefined;
+  const serializers = (parent as unknown as Record<symbol, Record<string, unknown>>)[serializersSym];
+  let chindings = (parent as unknown as Record<symbol, string>)[chindingsSym];
+  for (const key in bindings) {
+    if (!Object.hasOwn(bindings, key)) return undefined;
+    if (key === 'level' || key === 'serializers' || key === 'formatters' || key === 'customLevels') return undefined;
+    if (serializers?.[key] !== undefined) return undefined;
+    const value = bindings[key];
+    if (value === undefined) continue;
+    // The request id Fastify binds was checked or made by us (letters, digits, `._-`):
+    // quoted as is, where JSON.stringify of any string costs ~1,000 instructions.
+    if (value === plainString) chindings += `${keyJson(key)}"${value}"`;
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      chindings += `${keyJson(key)}${JSON.stringify(value)}`;
+    else return undefined;
+  }
+  return chindings;
+}
 
 /**
  * stdout for the service logger: the lines of one turn of the event loop
