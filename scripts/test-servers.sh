@@ -9,7 +9,8 @@
 # `install` gets all the suites' servers and tools at once, in one apt-get
 # run, only those missing: Postgres, Redis, HAProxy (the sidecar), etcd and
 # etcdctl (Atlas on etcd), dnsmasq (the DNS resolver), Chromium (the
-# dashboard's browser tests), util-linux's `script` and tmux (pty tests).
+# dashboard's browser tests), util-linux's `script` and tmux (pty tests),
+# wrk (`pnpm bench`'s load generator).
 # Postgres refuses to run as root, so as root it runs as the `postgres` user.
 set -euo pipefail
 
@@ -119,6 +120,7 @@ SYSTEM_PACKAGES=(
   dnsmasq:/usr/sbin/dnsmasq
   chromium:/usr/bin/chromium
   tmux:/usr/bin/tmux
+  wrk:/usr/bin/wrk
 )
 
 install_system_packages() {
