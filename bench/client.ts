@@ -377,6 +377,8 @@ if (parts.has('tail')) {
     readonly call: () => Promise<unknown>;
     latencies: number[];
     failed: number;
+    /** Failed calls by error code. */
+    readonly failures: Map<string, number>;
   }
   /** Sends RATE calls a second to each of `targets` for `seconds`, the same due times for all; returns the generator's lags. */
   async function openLoop(targets: readonly Running[], seconds: number) {
@@ -397,7 +399,11 @@ if (parts.has('tail')) {
           calls.push(
             target
               .call()
-              .then(undefined, () => void target.failed++)
+              .then(undefined, (err: { code?: string }) => {
+                target.failed++;
+                const code = err?.code ?? 'other';
+                target.failures.set(code, (target.failures.get(code) ?? 0) + 1);
+              })
               .then(() => void target.latencies.push(performance.now() - dueAt)),
           );
         }
@@ -454,6 +460,7 @@ if (parts.has('tail')) {
         call: () => client.get('service://api/'),
         latencies: [] as number[],
         failed: 0,
+        failures: new Map<string, number>(),
         rounds: [] as { p99: number; from: number }[],
         totals: { hedges: 0, served: 0, toSlow: 0 },
       };
@@ -488,6 +495,7 @@ if (parts.has('tail')) {
     for (const config of configs) {
       config.latencies = [];
       config.failed = 0;
+      config.failures.clear();
     }
   }
   for (let round = 0; round < TAIL_ROUNDS; round++) {
@@ -530,9 +538,10 @@ if (parts.has('tail')) {
     const lagP99 = at(sortedOf(lags), 99);
     // A client that could not keep time (its generator sent late, or calls failed) measured the machine, not hedging.
     const starved = lagP99 > 20 || healthy.failed + hedged.failed > 0;
+    const why = [...healthy.failures, ...hedged.failures].map(([code, n]) => `${n} ${code}`).join(', ');
     const met = ratio <= 1.2 && extra <= 0.05;
     verdicts.push(
-      `${balancing}: hedged p99 ${hedgedP99.toFixed(1)} ms = ${ratio.toFixed(2)}x healthy ${healthyP99.toFixed(1)} ms (target <= 1.2; odd rounds ${half(1).toFixed(2)}, even rounds ${half(0).toFixed(2)}; per round ${perRound.map((x) => x.toFixed(2)).join(', ')}), extra load ${pct(extra)} (target <= 5%): ${met ? 'met' : 'NOT met'}${starved ? ` (unreadable: the client was starved, generator lag p99 ${lagP99.toFixed(0)} ms, ${healthy.failed + hedged.failed} calls failed)` : ''}`,
+      `${balancing}: hedged p99 ${hedgedP99.toFixed(1)} ms = ${ratio.toFixed(2)}x healthy ${healthyP99.toFixed(1)} ms (target <= 1.2; odd rounds ${half(1).toFixed(2)}, even rounds ${half(0).toFixed(2)}; per round ${perRound.map((x) => x.toFixed(2)).join(', ')}), extra load ${pct(extra)} (target <= 5%): ${met ? 'met' : 'NOT met'}${starved ? ` (unreadable: the client was starved, generator lag p99 ${lagP99.toFixed(0)} ms, ${healthy.failed + hedged.failed} calls failed${why ? `: ${why}` : ''})` : ''}`,
     );
     noise.push(
       `${balancing}: healthy p99 per round ${healthy.rounds.map((r) => r.p99.toFixed(1)).join(', ')} ms; generator lag p99 ${lagP99.toFixed(1)} ms (max ${Math.max(...lags).toFixed(1)}); client CPU ${pct(median(cpu))} of a core`,
