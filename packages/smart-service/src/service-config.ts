@@ -1,7 +1,18 @@
 import { type ConfigDefinition, type ConfigValue, defineConfig, secret } from 'smart-config';
 import { z } from 'zod';
 
-const ms = (fallback: number) => z.number().int().min(0).default(fallback);
+// Shared building blocks: a zod schema is immutable, so one instance serves
+// every key of its shape. Each `.int()`, `.min()`, `.optional()` makes a new
+// schema, and building ~250 of them for the service keys was ~16 ms of a
+// cold start (zod's constructors run once per schema, in the interpreter).
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().min(0);
+const portNumber = z.number().int().min(1).max(65535);
+const text = z.string();
+const optionalText = z.string().optional();
+const flag = z.boolean();
+const optionalFlag = z.boolean().optional();
+const ms = (fallback: number) => nonNegativeInt.default(fallback);
 
 /**
  * The keys every smart service has. Each has a default, so a service's own
@@ -10,32 +21,32 @@ const ms = (fallback: number) => z.number().int().min(0).default(fallback);
  */
 export const serviceSchema = z.object({
   http: z.object({
-    host: z.string().default('0.0.0.0'),
-    port: z.number().int().min(0).max(65535).default(3000),
+    host: text.default('0.0.0.0'),
+    port: nonNegativeInt.max(65535).default(3000),
     /** Largest request body in bytes; larger bodies get 413. */
-    bodyLimit: z.number().int().positive().default(1_048_576),
+    bodyLimit: positiveInt.default(1_048_576),
     /** Receiving a whole request (headers and body) that takes longer is cut off by Node (408). */
     requestTimeoutMs: ms(30_000),
     /** Receiving the headers that takes longer is cut off (slowloris). */
     headersTimeoutMs: ms(30_000),
     /** How often Node checks the two timeouts above: their precision (Node's default, 30 s, doubles them). */
-    timeoutCheckIntervalMs: z.number().int().positive().default(1_000),
+    timeoutCheckIntervalMs: positiveInt.default(1_000),
     /** JSON bodies nesting deeper are refused (400) before they are parsed. */
-    maxJsonDepth: z.number().int().positive().default(64),
+    maxJsonDepth: positiveInt.default(64),
     /** Above the 60 s idle timeout of common load balancers, so they close first. */
     keepAliveTimeoutMs: ms(72_000),
     /** Fastify's trustProxy: true, a hop count, or addresses/CIDRs separated by commas. */
-    trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).default(false),
+    trustProxy: z.union([flag, nonNegativeInt, text]).default(false),
   }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Pretty, coloured lines; by default only in realm `local` on a terminal. */
-    pretty: z.boolean().optional(),
+    pretty: optionalFlag,
   }),
   db: z.object({
     /** postgres:// URL. Unset in realm `local` means the embedded database. */
-    url: z.string().optional(),
-    poolMax: z.number().int().positive().default(10),
+    url: optionalText,
+    poolMax: positiveInt.default(10),
     connectionTimeoutMs: ms(5_000),
     /** A query that waits longer for a pooled connection fails with 503 (pool exhausted or database down). */
     acquireTimeoutMs: ms(400),
@@ -43,40 +54,40 @@ export const serviceSchema = z.object({
     /** Postgres statement_timeout for every query; 0 turns it off. */
     statementTimeoutMs: ms(30_000),
     /** Where migrations live, relative to the service's root. */
-    migrationsDir: z.string().default('migrations'),
+    migrationsDir: text.default('migrations'),
     /** Run pending migrations at start; by default only in realm `local`. */
-    migrateAtStart: z.boolean().optional(),
+    migrateAtStart: optionalFlag,
     /** Where the embedded database keeps its files, relative to the service's root. */
-    embeddedDir: z.string().default('.smart/pglite'),
+    embeddedDir: text.default('.smart/pglite'),
   }),
   redis: z.object({
     /** redis:// URL. Unset in realm `local` means redis://127.0.0.1:6379. */
-    url: z.string().optional(),
+    url: optionalText,
     /** A command that gets no answer in this time fails (503: the answer comes within 500 ms). */
     commandTimeoutMs: ms(400),
     connectTimeoutMs: ms(2_000),
     /** Queue commands while disconnected (false: fail at once during an outage). */
-    offlineQueue: z.boolean().default(false),
-    keyPrefix: z.string().default(''),
+    offlineQueue: flag.default(false),
+    keyPrefix: text.default(''),
   }),
   /** Outages of Redis and the database (plugins/dependencies.ts); read at start. */
   dependencies: z.object({
     /** While one is known down, calls to it fail at once with 503 (no timeout each) until a probe succeeds. */
-    failFast: z.boolean().default(true),
+    failFast: flag.default(true),
     /** The wait before the second probe of a down dependency (the first runs at once); doubles after each failure. */
-    probeIntervalMs: z.number().int().positive().default(250),
+    probeIntervalMs: positiveInt.default(250),
     /** The longest wait between two probes (so at most about this long from its return to the outage's end). */
-    probeMaxIntervalMs: z.number().int().positive().default(2_000),
+    probeMaxIntervalMs: positiveInt.default(2_000),
   }),
   health: z.object({
     /** Default timeout of a readiness check. */
     timeoutMs: ms(2_000),
   }),
   metrics: z.object({
-    enabled: z.boolean().default(true),
+    enabled: flag.default(true),
   }),
   bugsnag: z.object({
-    apiKey: z.string().optional(),
+    apiKey: optionalText,
     notifyEndpoint: z.url().optional(),
     sessionsEndpoint: z.url().optional(),
   }),
@@ -87,52 +98,47 @@ export const serviceSchema = z.object({
      * probes exempt. Read at start.
      */
     shedding: z.object({
-      enabled: z.boolean().default(true),
-      initialLimit: z.number().int().positive().default(100),
-      minLimit: z.number().int().positive().default(10),
-      maxLimit: z.number().int().positive().default(1_000),
+      enabled: flag.default(true),
+      initialLimit: positiveInt.default(100),
+      minLimit: positiveInt.default(10),
+      maxLimit: positiveInt.default(1_000),
       latencyTolerance: z.number().min(1.1).default(1.5),
       minQueueDelayMs: z.number().nonnegative().default(2),
       maxQueueDelayMs: z.number().positive().default(100),
       burstQueueDelayMs: z.number().positive().default(10),
-      windowMs: z.number().int().positive().default(100),
+      windowMs: positiveInt.default(100),
       maxEventLoopDelayMs: z.number().positive().default(200),
       maxEventLoopUtilization: z.number().positive().max(1).default(1),
-      sampleIntervalMs: z.number().int().positive().default(250),
-      retryAfterSeconds: z.number().int().positive().default(1),
+      sampleIntervalMs: positiveInt.default(250),
+      retryAfterSeconds: positiveInt.default(1),
     }),
     /** Rate limits (@fastify/rate-limit) per route and caller (`x-smart-caller`, else the IP); live. */
     rateLimit: z.object({
-      enabled: z.boolean().default(false),
+      enabled: flag.default(false),
       /** Requests per caller per route per window. */
-      max: z.number().int().positive().default(1_000),
-      timeWindowMs: z.number().int().positive().default(60_000),
+      max: positiveInt.default(1_000),
+      timeWindowMs: positiveInt.default(60_000),
       /** Per-route limits, by route pattern (`/users/:id`). */
-      routes: z
-        .record(
-          z.string(),
-          z.object({ max: z.number().int().positive(), timeWindowMs: z.number().int().positive().optional() }),
-        )
-        .default({}),
+      routes: z.record(text, z.object({ max: positiveInt, timeWindowMs: positiveInt.optional() })).default({}),
     }),
   }),
   /** Fault injection for chaos exercises; live; refused in realm production unless allowInProduction. */
   faults: z.object({
-    allowInProduction: z.boolean().default(false),
+    allowInProduction: flag.default(false),
     rules: z
       .array(
         z.object({
           /** A route pattern of this service (`/users/:id`), or `*` for every route but probes. */
-          route: z.string().optional(),
+          route: optionalText,
           /** An upstream service (calls through app.client), or `*` for all. */
-          upstream: z.string().optional(),
+          upstream: optionalText,
           /** How often the fault applies, 0-100. */
           percent: z.number().min(0).max(100),
-          latencyMs: z.number().int().min(0).optional(),
+          latencyMs: nonNegativeInt.optional(),
           /** Answer (route) or fail (upstream) with this status. */
           abortStatus: z.number().int().min(400).max(599).optional(),
           /** Destroy the connection (route) or fail as a reset (upstream). */
-          reset: z.boolean().optional(),
+          reset: optionalFlag,
         }),
       )
       .default([]),
@@ -145,13 +151,13 @@ export const serviceSchema = z.object({
     /** `otlp`, `zipkin`, `console` or `none`; unset: `otlp` if an endpoint is set, else none. OTEL_TRACES_EXPORTER. */
     exporter: z.enum(['otlp', 'zipkin', 'console', 'none']).optional(),
     /** The OTLP base URL (`/v1/traces` is added). OTEL_EXPORTER_OTLP_ENDPOINT. */
-    endpoint: z.string().optional(),
+    endpoint: optionalText,
     /** The OTLP traces URL, used as is. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT. */
-    tracesEndpoint: z.string().optional(),
+    tracesEndpoint: optionalText,
     /** OTEL_EXPORTER_OTLP_PROTOCOL (grpc is not supported). */
     protocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
     /** Where the zipkin exporter sends spans. OTEL_EXPORTER_ZIPKIN_ENDPOINT. */
-    zipkinEndpoint: z.string().default('http://localhost:9411/api/v2/spans'),
+    zipkinEndpoint: text.default('http://localhost:9411/api/v2/spans'),
     /** OTEL_TRACES_SAMPLER; live. */
     sampler: z
       .enum([
@@ -166,17 +172,17 @@ export const serviceSchema = z.object({
     /** The ratio of the `traceidratio` samplers, 0 to 1; live. OTEL_TRACES_SAMPLER_ARG. */
     samplerArg: z.number().min(0).max(1).default(1),
     /** The `service.name` spans carry; default the service's name. OTEL_SERVICE_NAME. */
-    serviceName: z.string().optional(),
+    serviceName: optionalText,
     /** Extra resource attributes, `key=value,key=value`. OTEL_RESOURCE_ATTRIBUTES. */
-    resourceAttributes: z.string().optional(),
+    resourceAttributes: optionalText,
     /** Spans waiting for export; more are dropped (and counted), never waited for. OTEL_BSP_MAX_QUEUE_SIZE. */
-    maxQueueSize: z.number().int().positive().default(2_048),
+    maxQueueSize: positiveInt.default(2_048),
     /** OTEL_BSP_MAX_EXPORT_BATCH_SIZE. */
-    maxExportBatchSize: z.number().int().positive().default(512),
+    maxExportBatchSize: positiveInt.default(512),
     /** How long spans wait to be sent in a batch. OTEL_BSP_SCHEDULE_DELAY. */
     scheduledDelayMs: ms(5_000),
     /** An export taking longer is given up (its spans counted as dropped). OTEL_EXPORTER_OTLP_TIMEOUT. */
-    exportTimeoutMs: z.number().int().positive().default(10_000),
+    exportTimeoutMs: positiveInt.default(10_000),
     /** On close, queued spans get this long to leave. */
     shutdownTimeoutMs: ms(2_000),
   }),
@@ -192,21 +198,21 @@ export const serviceSchema = z.object({
      */
     via: z.enum(['direct', 'sidecar', 'dns']).default('direct'),
     sidecar: z.object({
-      host: z.string().default('127.0.0.1'),
+      host: text.default('127.0.0.1'),
       /** smart-sidecar's `sidecar.listen`. */
-      port: z.number().int().min(1).max(65535).default(4180),
+      port: portNumber.default(4180),
     }),
     dns: z.object({
       /** A service's DNS name, `{service}` and `{realm}` filled in (Consul: `{service}.service.consul`). */
       name: z.string().includes('{service}').default('{service}.{realm}.svc.cluster.local'),
       /** `srv`: host and port from SRV records; `a`: A/AAAA records at `client.dns.port`. */
       records: z.enum(['srv', 'a']).default('srv'),
-      port: z.number().int().min(1).max(65535).default(80),
+      port: portNumber.default(80),
       /** DNS servers (`10.96.0.10:53`); none: the system's. */
       servers: z.array(z.string().min(1)).default([]),
-      timeoutMs: z.number().int().positive().default(1_000),
+      timeoutMs: positiveInt.default(1_000),
       /** Longest an answer is kept whatever its TTL (and the TTL of SRV answers). */
-      maxTtlMs: z.number().int().positive().default(30_000),
+      maxTtlMs: positiveInt.default(30_000),
     }),
   }),
   shutdown: z.object({
