@@ -125,6 +125,24 @@ describe('logging', () => {
     expect(app.logs.filter((line) => line.requestId === 'child-2').map((line) => line.msg)).toContain('too detailed');
   });
 
+  it("labels each access line with its route's template, read from Fastify's route context, and unmatched URLs with null", async () => {
+    const app = await build();
+    let contextSymbol = false;
+    app.get('/users/:id', async (request) => {
+      // routeOf reads the template under this symbol (routeOptions builds an object per read).
+      contextSymbol = Object.getOwnPropertySymbols(request).some((s) => s.description === 'fastify.context');
+      return 'ok';
+    });
+    await app.inject('/users/7');
+    await app.inject('/nowhere/at/all');
+    expect(contextSymbol).toBe(true);
+    const lines = app.logs.filter((line) => String(line.msg).startsWith('request'));
+    expect(lines.map((line) => [line.route, line.path, line.status])).toEqual([
+      ['/users/:id', '/users/7', 200],
+      [null, '/nowhere/at/all', 404],
+    ]);
+  });
+
   it('keeps health and metrics probes out of the access log', async () => {
     const app = await build();
     await app.inject('/health/live');
