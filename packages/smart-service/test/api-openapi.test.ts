@@ -44,7 +44,7 @@ describe('the OpenAPI document and the reference page', () => {
     ]);
   });
 
-  it('builds the document once, at ready: app.openapi has it and a hash that only the routes change', async () => {
+  it('builds the document once, at its first use after ready: app.openapi has it and a hash only the routes change', async () => {
     const [a, b] = [await shopService(), await shopService()];
     expect(a.openapi.hash).toMatch(/^[0-9a-f]{16}$/);
     expect(a.openapi.hash).toBe(b.openapi.hash);
