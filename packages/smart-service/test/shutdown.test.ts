@@ -128,6 +128,9 @@ describe('graceful shutdown', () => {
     await request(`${service.base}/fast`, { headers: { 'x-request-id': 'turn-1' } }).then((res) => res.body.dump());
     // Written when the turn ends, not at the next line nor at exit: the process is idle now.
     await eventually(() => service.lines.some((line) => line.requestId === 'turn-1'), 2_000);
+    // Written as UTF-8, whatever the characters.
+    await request(`${service.base}/unicode`).then((res) => res.body.dump());
+    await eventually(() => service.lines.some((line) => line.note === 'café ✓ 日本 🚀'), 2_000);
     await request(`${service.base}/crash`).then((res) => res.body.dump());
     const exit = await service.exited;
     expect(exit.code).toBe(1);
