@@ -169,16 +169,13 @@ export const faults = fp(
       }
       return false;
     };
-    // A synchronous hook: with no rule firing (every request, nearly always)
-    // it costs a config read, not a promise.
-    app.addHook('onRequest', (request, _reply, done) => {
+    // A gate of the request lifecycle: with no rule firing (every request, nearly
+    // always) it costs a config read, not a promise.
+    app.lifecycle.gates.push((request) => {
       const rule = routeRule(request);
-      if (!rule) {
-        done();
-        return;
-      }
-      // A reset connection gets no answer (and no `done`): the request ends as aborted.
-      inject(request, rule).then((reset) => (reset ? undefined : done()), done);
+      if (!rule) return undefined;
+      // A reset connection gets no answer (the promise never settles): the request ends as aborted.
+      return inject(request, rule).then((reset) => (reset ? new Promise<void>(() => {}) : undefined));
     });
 
     const faultLayer: Layer = function faults(next) {

@@ -176,8 +176,8 @@ declare module 'fastify' {
  * - a JSON depth limit (`http.maxJsonDepth`): deeper bodies are refused
  *   (400 `SMART_SERVICE_BODY_TOO_DEEP`) before they are parsed.
  *
- * Shedding and rate limits share one `onRequest` hook, added to each route
- * but the probes: with both off it costs a call and two boolean checks.
+ * Shedding and rate limits share one gate of the request lifecycle, passed
+ * by every request but the probes': with both off it costs a call and three checks.
  */
 export const protection = fp(
   async function protection(app: FastifyInstance, options: ProtectionOptions) {
@@ -232,25 +232,17 @@ export const protection = fp(
         loadLimit().catch((err: Error) => app.log.error({ err }, 'could not load the rate limiter'));
     });
 
-    const guard = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    // A gate of the request lifecycle, for every request but the probes'.
+    app.lifecycle.gates.push((request: FastifyRequest, reply: FastifyReply) => {
+      if (isProbe(request)) return undefined;
       if (limiter) {
         const wait = limiter.admit(performance.now());
-        if (wait < 0) {
-          done(overloaded(limiter, retryAfter));
-          return;
-        }
+        if (wait < 0) return overloaded(limiter, retryAfter);
         (request as Tracked)[kQueueWait] = wait;
       }
-      if (!rateLimited) done();
-      else if (limitRate) limitRate(request, reply).then(() => done(), done);
-      else
-        loadLimit()
-          .then((hook) => hook(request, reply))
-          .then(() => done(), done);
-    };
-    app.addHook('onRoute', (route) => {
-      if (isProbeRoute(route.url)) return;
-      route.onRequest = [...(route.onRequest === undefined ? [] : [route.onRequest].flat()), guard];
+      if (!rateLimited) return undefined;
+      if (limitRate) return limitRate(request, reply);
+      return loadLimit().then((hook) => hook(request, reply));
     });
   },
   {

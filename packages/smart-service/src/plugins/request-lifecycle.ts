@@ -22,8 +22,17 @@ type Connection = Socket & {
 /** Told of every finished (or client-aborted, status 499) request. */
 export type RequestObserver = (request: FastifyRequest, status: number, seconds: number) => void;
 
+/**
+ * A check every request passes before its handler, inside the request's
+ * context: undefined to go on, an error to answer with it, a promise to wait
+ * for (rejected: answer with its error). Fault injection and protection are gates.
+ */
+export type Gate = (request: FastifyRequest, reply: FastifyReply) => Error | PromiseLike<void> | undefined;
+
 /** The requests in flight, and who is told when one finishes. */
 export interface Lifecycle {
+  /** Run in order on every request, in the lifecycle's own `onRequest` hook. */
+  readonly gates: Gate[];
   readonly inFlight: ReadonlyMap<FastifyRequest, FastifyReply>;
   readonly observers: RequestObserver[];
   /** Resolves once no request is in flight. */
@@ -58,7 +67,9 @@ export const requestLifecycle = fp(
     const observers: RequestObserver[] = [];
     let idle: (() => void) | undefined;
 
+    const gates: Gate[] = [];
     const lifecycle: Lifecycle = {
+      gates,
       around: undefined,
       refuse: undefined,
       inFlight,
@@ -124,10 +135,26 @@ export const requestLifecycle = fp(
           return;
         }
       }
+      // The gates run here rather than as hooks of their own: each Fastify hook costs a
+      // round through its hook runner on every request.
+      const next = gates.length === 0 ? done : () => passGates(request, reply, 0, done);
       const around = lifecycle.around;
-      if (around) around(request, () => runInRequest({ app, request, reply }, done));
-      else runInRequest({ app, request, reply }, done);
+      if (around) around(request, () => runInRequest({ app, request, reply }, next));
+      else runInRequest({ app, request, reply }, next);
     });
+    const passGates = (request: FastifyRequest, reply: FastifyReply, from: number, done: (err?: Error) => void) => {
+      for (let i = from; i < gates.length; i++) {
+        const verdict = (gates[i] as Gate)(request, reply);
+        if (verdict === undefined) continue;
+        if (verdict instanceof Error) {
+          done(verdict);
+          return;
+        }
+        verdict.then(() => passGates(request, reply, i + 1, done), done);
+        return;
+      }
+      done();
+    };
 
     const finished = (request: FastifyRequest, status: number, seconds: number, aborted: boolean) => {
       inFlight.delete(request);
