@@ -1,7 +1,7 @@
 // The call and attempt spans as a trace viewer shows them: every attempt a
 // child of its call, with its kind, instance, outcome and why it was given
 // up, and the upstream told (traceparent) which attempt it is serving.
-import { context, type Span, trace } from '@opentelemetry/api';
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
@@ -40,6 +40,21 @@ const attempts = () =>
 const calls = () => exporter.getFinishedSpans().filter((s) => s.attributes['smart.target'] !== undefined);
 
 describe('call and attempt spans', () => {
+  it('without a tracer given, go to the registered provider: the call INTERNAL, its attempts CLIENT, a 5xx an error on both', async () => {
+    const failing = await upstream((_req, res) => json(res, 503, { down: true }));
+    trace.setGlobalTracerProvider(provider);
+    onTestFinished(() => trace.disable());
+    const c = createClient({ resolver: staticResolver({ api: [failing.url] }) });
+    onTestFinished(() => c.close());
+    await inRequest(() => c.get('service://api/x').catch(() => undefined));
+    const [call] = calls();
+    expect(call?.kind).toBe(SpanKind.INTERNAL);
+    expect(call?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(attempts().length).toBeGreaterThan(0); // retried: one span each
+    for (const attempt of attempts())
+      expect([attempt.kind, attempt.status.code]).toEqual([SpanKind.CLIENT, SpanStatusCode.ERROR]);
+  });
+
   it('a hedged call: both attempts are children of the call span, the loser marked cancelled; each upstream saw its attempt as parent', async () => {
     const slow = await upstream((_req, res) => {
       const timer = setTimeout(() => json(res, 200, { from: 'slow' }), 1_000);

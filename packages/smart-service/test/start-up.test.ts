@@ -52,6 +52,8 @@ describe('a cold start', () => {
       '@fastify/fast-json-stringify-compiler',
       'fastify-type-provider-zod',
       'undici',
+      // The OpenTelemetry API: the client's first call, the first read of app.tracer, a fault fired.
+      '@opentelemetry/api',
       // Made a second after listening, or at the first scrape or use of app.metrics.
       'prom-client',
       // @fastify/sensible's heavier parts (first app.httpErrors or error reply, request.is()).

@@ -1,19 +1,21 @@
-import {
-  type Attributes,
-  context,
-  INVALID_SPAN_CONTEXT,
-  isSpanContextValid,
-  type Span,
-  type SpanContext,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
+import type { Attributes, Span, SpanContext, Tracer } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { TRACEPARENT_HEADER, TRACESTATE_HEADER } from '../headers.ts';
 import { traceparentOf } from '../trace-context.ts';
 import type { Attempt, Layer } from './layer.ts';
+
+// @opentelemetry/api (44 files, ~10 ms of a cold start) is required at the
+// first call through the client, not when the client loads: a service that
+// calls no other never loads it. Node resolves `import` and `require` of it to
+// the same CommonJS build, so this is the one copy an SDK registers with.
+type Api = typeof import('@opentelemetry/api');
+let otel: Api | undefined;
+const api = (): Api =>
+  (otel ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('@opentelemetry/api') as Api);
+// SpanKind and SpanStatusCode's values (OpenTelemetry's enums), without loading the API.
+const INTERNAL = 0;
+const CLIENT = 2;
+const ERROR = 2;
 
 // Only @opentelemetry/api here: without an SDK registered (or a tracer
 // given) every span is the API's no-op, and the client carries on the
@@ -24,11 +26,11 @@ type Response = Dispatcher.ResponseData;
 
 // A no-op span (no SDK, no trace) answers the API's one invalid context: an
 // identity check spares the hex checks of `isSpanContextValid` on every call.
-const traced = (ids: SpanContext) => ids !== INVALID_SPAN_CONTEXT && isSpanContextValid(ids);
+const traced = (ids: SpanContext) => ids !== api().INVALID_SPAN_CONTEXT && api().isSpanContextValid(ids);
 
 function tracerOf(tracer: Tracer | undefined): Tracer {
   // The API's proxy tracer follows a global provider registered later.
-  return tracer ?? trace.getTracer('smart-client');
+  return tracer ?? api().trace.getTracer('smart-client');
 }
 
 function errorType(err: unknown): string {
@@ -49,12 +51,14 @@ function errorType(err: unknown): string {
  * const send = callSpan(tracer)(next);
  */
 export function callSpan(tracer?: Tracer): Layer {
-  const spans = tracerOf(tracer);
+  let spans: Tracer | undefined;
   return function callSpan(next) {
     return (attempt) => {
       const call = attempt.call;
+      const { context, trace } = api();
+      spans ??= tracerOf(tracer);
       const parent = context.active();
-      const span = spans.startSpan(`${call.method} ${call.service}`, { kind: SpanKind.INTERNAL }, parent);
+      const span = spans.startSpan(`${call.method} ${call.service}`, { kind: INTERNAL }, parent);
       // No SDK and no trace: nothing to carry, nothing to record.
       if (!traced(span.spanContext())) {
         call.traced = false;
@@ -79,7 +83,7 @@ export function callSpan(tracer?: Tracer): Layer {
         (response) => {
           if (recording) {
             span.setAttributes({ 'http.response.status_code': response.statusCode, 'smart.attempts': call.attempts });
-            if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+            if (response.statusCode >= 500) span.setStatus({ code: ERROR });
           }
           span.end();
           return response;
@@ -87,7 +91,7 @@ export function callSpan(tracer?: Tracer): Layer {
         (err: unknown) => {
           if (recording) {
             span.setAttributes({ 'error.type': errorType(err), 'smart.attempts': call.attempts });
-            span.setStatus({ code: SpanStatusCode.ERROR });
+            span.setStatus({ code: ERROR });
           }
           span.end();
           throw err;
@@ -139,11 +143,11 @@ function endAttempt(span: Span, attempt: Attempt, status: number | undefined, er
   } else {
     attributes['smart.attempt.outcome'] = 'unavailable';
     attributes['error.type'] = errorType(err);
-    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setStatus({ code: ERROR });
   }
   if (status !== undefined) {
     attributes['http.response.status_code'] = status;
-    if (status >= 500 && !abandoned) span.setStatus({ code: SpanStatusCode.ERROR });
+    if (status >= 500 && !abandoned) span.setStatus({ code: ERROR });
   }
   span.setAttributes(attributes);
   span.end();
@@ -164,14 +168,15 @@ function endAttempt(span: Span, attempt: Attempt, status: number | undefined, er
  * const send = attemptSpan(tracer)(next);
  */
 export function attemptSpan(tracer?: Tracer): Layer {
-  const spans = tracerOf(tracer);
+  let spans: Tracer | undefined;
   return function attemptSpan(next) {
     return (attempt) => {
       const call = attempt.call;
       // No trace for the call (no SDK, no parent): an attempt's span would be a no-op as well.
       if (call.traced === false) return next(attempt);
       const name = `${call.method} ${call.service} #${attempt.number} ${attempt.kind}`;
-      const span = spans.startSpan(name, { kind: SpanKind.CLIENT });
+      spans ??= tracerOf(tracer);
+      const span = spans.startSpan(name, { kind: CLIENT });
       const ids = span.spanContext();
       if (!traced(ids)) return next(attempt);
       const headers: Record<string, string> = {

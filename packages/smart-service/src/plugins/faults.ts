@@ -9,6 +9,7 @@ import { FaultsRefusedError, InjectedFaultError, SmartServiceError } from '../er
 import type { ServiceConfig } from '../service-config.ts';
 import { isProbe } from './protection.ts';
 import { routeOf } from './request-context.ts';
+import { openTelemetryApi } from './tracing.ts';
 
 /** One `faults.rules` entry. */
 export type FaultRule = ServiceConfig['faults']['rules'][number];
@@ -33,20 +34,10 @@ declare module 'fastify' {
   }
 }
 
-// The OpenTelemetry API, when the service has it: every injected fault is marked on the active span.
-type SpanApi = {
-  trace: { getActiveSpan(): { setAttributes(a: Record<string, string | number | boolean>): void } | undefined };
-};
-let otel: SpanApi | undefined;
-try {
-  otel = (await import('@opentelemetry/api')) as unknown as SpanApi;
-} catch {
-  otel = undefined;
-}
-
 function mark(log: FastifyBaseLogger, fault: InjectedFault): void {
   log.warn({ fault }, 'fault injected');
-  const span = otel?.trace.getActiveSpan();
+  // Every injected fault is marked on the active span (the API is required here, when a fault fires).
+  const span = openTelemetryApi().trace.getActiveSpan();
   span?.setAttributes({
     'smart.fault': true,
     'smart.fault.where': fault.where,

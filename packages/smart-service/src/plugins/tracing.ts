@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type Span, type Tracer, trace } from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { exporterOf } from './tracing-settings.ts';
@@ -18,6 +18,19 @@ declare module 'fastify' {
 
 /** @internal Where a request's span is kept: on Node's request, which every hook and logger factory sees. */
 export const kSpan = Symbol('smart.requestSpan');
+
+/**
+ * @internal @opentelemetry/api, required when first needed (a default start
+ * loads none of it). Node resolves `import` and `require` of it to the same
+ * CommonJS build: the SDK, when tracing is on, registers with this copy.
+ */
+export function openTelemetryApi(): typeof import('@opentelemetry/api') {
+  otelApi ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)(
+    '@opentelemetry/api',
+  ) as typeof import('@opentelemetry/api');
+  return otelApi;
+}
+let otelApi: typeof import('@opentelemetry/api') | undefined;
 /** @internal */
 export type Traced = IncomingMessage & { [kSpan]?: Span };
 
@@ -53,7 +66,14 @@ export const tracing = fp(
     if (exporterOf(config) === 'none') {
       // Off: no hook, no span, no SDK loaded. The API's tracer still works
       // for your own spans if an SDK of your own is registered.
-      app.decorate('tracer', trace.getTracer(app.serviceInfo.name, app.serviceInfo.version));
+      // The API (44 files) is required at the first read of app.tracer, not at start.
+      let tracer: Tracer | undefined;
+      app.decorate('tracer', {
+        getter: () => {
+          tracer ??= openTelemetryApi().trace.getTracer(app.serviceInfo.name, app.serviceInfo.version);
+          return tracer;
+        },
+      });
       app.decorate('tracingEnabled', false);
       return;
     }
