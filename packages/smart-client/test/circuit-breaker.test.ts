@@ -1,12 +1,6 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { type ClientOptions, codes, createClient, staticResolver } from '../src/index.ts';
-import { json, upstream } from './helper.ts';
-
-function client(options: ClientOptions) {
-  const c = createClient(options);
-  onTestFinished(() => c.close());
-  return c;
-}
+import { describe, expect, it } from 'vitest';
+import { codes, staticResolver } from '../src/index.ts';
+import { client, json, upstream } from './helper.ts';
 
 async function codeOf(call: Promise<unknown>): Promise<string> {
   try {

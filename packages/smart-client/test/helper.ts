@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { onTestFinished } from 'vitest';
+import { type ClientOptions, createClient, type SmartClientError } from '../src/index.ts';
 
 /** A real upstream on a loopback port that records what reached it. */
 export async function upstream(
@@ -28,3 +29,17 @@ export async function upstream(
 export function json(res: ServerResponse, status: number, body: unknown, type = 'application/json') {
   res.writeHead(status, { 'content-type': type }).end(JSON.stringify(body));
 }
+
+/** A client closed when the test ends. */
+export function client(options: ClientOptions) {
+  const c = createClient(options);
+  onTestFinished(() => c.close());
+  return c;
+}
+
+/** The error a call failed with, or undefined when it succeeded. */
+export const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (err: SmartClientError) => err,
+  );

@@ -1,20 +1,8 @@
 // The JSON helpers read each answer whole in the transport (undici's
 // dispatch, no stream per answer): what that means for a caller.
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { type ClientOptions, createClient, type SmartClientError, staticResolver } from '../src/index.ts';
-import { json, upstream } from './helper.ts';
-
-function client(options: ClientOptions) {
-  const c = createClient(options);
-  onTestFinished(() => c.close());
-  return c;
-}
-
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (err: SmartClientError) => err,
-  );
+import { describe, expect, it } from 'vitest';
+import { staticResolver } from '../src/index.ts';
+import { client, failure, json, upstream } from './helper.ts';
 
 describe('JSON helpers read the whole answer', () => {
   it('retry a GET whose answer is cut off mid-body (the connection reset), but not a POST', async () => {

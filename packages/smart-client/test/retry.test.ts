@@ -1,12 +1,6 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { type ClientOptions, createClient, staticResolver } from '../src/index.ts';
-import { json, upstream } from './helper.ts';
-
-function client(options: ClientOptions) {
-  const c = createClient(options);
-  onTestFinished(() => c.close());
-  return c;
-}
+import { describe, expect, it } from 'vitest';
+import { staticResolver } from '../src/index.ts';
+import { client, json, upstream } from './helper.ts';
 
 describe('retries', () => {
   it('retry a refused connection or a 503 on another instance', async () => {

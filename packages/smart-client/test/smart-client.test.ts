@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type ClientOptions,
   createClient,
@@ -6,22 +6,9 @@ import {
   parseServiceUrl,
   RemoteError,
   type ServiceResolver,
-  type SmartClientError,
   staticResolver,
 } from '../src/index.ts';
-import { json, upstream } from './helper.ts';
-
-function client(options: ClientOptions) {
-  const c = createClient(options);
-  onTestFinished(() => c.close());
-  return c;
-}
-
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (err: SmartClientError) => err,
-  );
+import { client, failure, json, upstream } from './helper.ts';
 
 describe('service:// resolution', () => {
   it('resolves a service to its instances and spreads calls over them', async () => {
