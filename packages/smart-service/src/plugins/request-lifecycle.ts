@@ -126,7 +126,7 @@ export const requestLifecycle = fp(
           return;
         }
       }
-      const raw = request.headers[DEADLINE_HEADER];
+      const raw = request.raw.headers[DEADLINE_HEADER];
       if (typeof raw === 'string' && /^\d{1,16}$/.test(raw)) {
         request.deadline = Number(raw);
         const late = Date.now() - request.deadline;
