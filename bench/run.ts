@@ -171,7 +171,7 @@ console.log(
 for (const name of names) {
   const { rps, cpuUs, p50, p99 } = result[name];
   console.log(
-    `${`(${name}) ${SERVERS[name]?.label}`.padEnd(24)}${String(Math.round(rps)).padStart(10)}${cpuUs.toFixed(1).padStart(12)}${String(p50).padStart(10)}${String(p99).padStart(10)}`,
+    `${`(${name}) ${SERVERS[name]?.label}`.padEnd(24)}${String(Math.round(rps)).padStart(10)}${cpuUs.toFixed(1).padStart(12)}${p50.toFixed(2).padStart(10)}${p99.toFixed(2).padStart(10)}`,
   );
 }
 // Ratios within each round (measured seconds apart) are steadier on a noisy
@@ -207,7 +207,10 @@ if (names.includes('e') && names.includes('c')) {
   console.log(
     `c/e (this tree / BENCH_BASE_ROOT's): req/s ${ce.toFixed(3)}, CPU ${ceCpu.toFixed(3)}  target >= ${OFF_TARGET}: ${verdict(ce, OFF_TARGET)} (req/s), ${verdict(ceCpu, OFF_TARGET)} (CPU)`,
   );
-} else console.log('c/e: set BENCH_BASE_ROOT to a checkout from before tracing to compare with no tracing code');
+} else
+  console.log(
+    'c/e: set BENCH_BASE_ROOT to another checkout (one from before tracing, or before a change) to compare in one run',
+  );
 console.log('(ratios: the median over rounds of the ratio within each round)');
 
 // Cold start to first answer (issue 16): fresh processes of (b) and (c), after the throughput rounds.
