@@ -85,8 +85,9 @@ async function count(name: string): Promise<number> {
     // what was counted while counting was on.
     for (let waited = 0; waited < 60_000; waited += 200) {
       for (const dump of readdirSync(dir)) {
-        const summary = /^summary: (\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'))?.[1];
-        if (summary && Number(summary) > 0) return Number(summary) / REQUESTS;
+        // The counted total (its `summary:` line stays 0 with counting switched on and off).
+        const total = /^totals: (\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'))?.[1];
+        if (total && Number(total) > 0) return Number(total) / REQUESTS;
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
