@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import Fastify, {
   type FastifyInstance,
@@ -121,8 +120,35 @@ let zodProvider: ZodProvider | undefined;
  * it a second copy of zod whose schemas are not this one's.
  */
 function zodTypeProvider(): ZodProvider {
-  zodProvider ??= require(fileURLToPath(import.meta.resolve('fastify-type-provider-zod'))) as ZodProvider;
+  zodProvider ??= require(esModuleOf('fastify-type-provider-zod')) as ZodProvider;
   return zodProvider;
+}
+
+/**
+ * The file of a package's ES module (its exports' `default` condition, as
+ * `import` resolves it), found from the package.json above the CommonJS entry
+ * `require.resolve` finds: `import.meta.resolve` would say it at once, but
+ * vitest's module runner, which runs a service's tests, does not support it.
+ */
+function esModuleOf(name: string): string {
+  const { dirname, join } = process.getBuiltinModule('node:path');
+  const { readFileSync, existsSync } = process.getBuiltinModule('node:fs');
+  let dir = dirname(require.resolve(name));
+  while (dir !== dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; exports?: unknown };
+      if (manifest.name === name) {
+        const root = (manifest.exports as Record<string, unknown> | undefined)?.['.'] ?? manifest.exports;
+        const entry = (root as { default?: { default?: string } | string } | undefined)?.default;
+        const path = typeof entry === 'string' ? entry : entry?.default;
+        if (path) return join(dir, path);
+        break;
+      }
+    }
+    dir = dirname(dir);
+  }
+  throw new Error(`no ES module entry found for ${name}`);
 }
 
 type Hook = (...args: never[]) => unknown;
