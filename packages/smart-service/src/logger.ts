@@ -127,7 +127,7 @@ export function writeAccessLine(log: Logger, line: AccessLine): void {
   // A static route's path is its template: its JSON is made once too.
   const pathJson = path === route ? fragments.routeJson : JSON.stringify(path);
   // Seven pieces, the constant ones made once: each joint is a string allocation.
-  const text = `${prefix(raw)}${raw[chindingsSym]}${methodRouteAndPath(fragments, line.method)}${pathJson}${statusAndDuration(line.status)}${hundredths(line.durationMs)}${tail(line.aborted, raw[endSym] as string)}`;
+  const text = `${prefix(raw)}${raw[chindingsSym]}${fragments.methodRouteAndPath(line.method)}${pathJson}${statusAndDuration(line.status)}${hundredths(line.durationMs)}${tail(line.aborted, raw[endSym] as string)}`;
   (raw[streamSym] as DestinationStream).write(text);
 }
 
@@ -147,15 +147,7 @@ function prefix(raw: Record<symbol, unknown>): string {
 }
 
 // `,"status":200,"durationMs":` of each status.
-const statusFragments = new Map<number, string>();
-function statusAndDuration(status: number): string {
-  let fragment = statusFragments.get(status);
-  if (fragment === undefined) {
-    fragment = `,"status":${status},"durationMs":`;
-    if (statusFragments.size < 1_000) statusFragments.set(status, fragment);
-  }
-  return fragment;
-}
+const statusAndDuration = memo(1_000, (status: number) => `,"status":${status},"durationMs":`);
 
 // The end of the line, after the duration, for the logger's end (`}` and its EOL).
 let tailEnd = '';
@@ -174,24 +166,35 @@ function tail(aborted: boolean, end: string): string {
 // service has a few dozen routes, and unmatched requests share the null route.
 interface RouteFragments {
   readonly routeJson: string;
-  readonly byMethod: Map<string, string>;
+  readonly methodRouteAndPath: (method: string) => string;
 }
-const routeFragments = new Map<string | undefined, RouteFragments>();
-function fragmentsOf(route: string | undefined): RouteFragments {
-  let fragments = routeFragments.get(route);
-  if (!fragments) {
-    fragments = { routeJson: route === undefined ? 'null' : JSON.stringify(route), byMethod: new Map() };
-    if (routeFragments.size < 10_000) routeFragments.set(route, fragments);
-  }
-  return fragments;
-}
-function methodRouteAndPath(fragments: RouteFragments, method: string): string {
-  let fragment = fragments.byMethod.get(method);
-  if (fragment === undefined) {
-    fragment = `,"method":${JSON.stringify(method)},"route":${fragments.routeJson},"path":`;
-    if (fragments.byMethod.size < 64) fragments.byMethod.set(method, fragment);
-  }
-  return fragment;
+const fragmentsOf = memo(10_000, (route: string | undefined): RouteFragments => {
+  const routeJson = route === undefined ? 'null' : JSON.stringify(route);
+  return {
+    routeJson,
+    methodRouteAndPath: memo(
+      64,
+      (method: string) => `,"method":${JSON.stringify(method)},"route":${routeJson},"path":`,
+    ),
+  };
+});
+
+/**
+ * `make`, remembered for the first `limit` keys (past them, made on each
+ * call): the access line's constant pieces, keyed by the few routes,
+ * methods, statuses and binding names a service has, never by a request's
+ * own data.
+ */
+function memo<K, V>(limit: number, make: (key: K) => V): (key: K) => V {
+  const made = new Map<K, V>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) {
+      value = make(key);
+      if (made.size < limit) made.set(key, value);
+    }
+    return value;
+  };
 }
 
 // JSON's text of a duration rounded to hundredths (what JSON.stringify writes for
@@ -247,15 +250,7 @@ export function noteJsonPlain(value: string): void {
 }
 
 // `,"key":` of the binding keys seen (requestId on every request), stringified once.
-const keyJsons = new Map<string, string>();
-function keyJson(key: string): string {
-  let json = keyJsons.get(key);
-  if (json === undefined) {
-    json = `,${JSON.stringify(key)}:`;
-    if (keyJsons.size < 1_000) keyJsons.set(key, json);
-  }
-  return json;
-}
+const keyJson = memo(1_000, (key: string) => `,${JSON.stringify(key)}:`);
 
 // True when a child's options ask for nothing (undefined, or an empty object as Fastify passes).
 function noOptions(options: object | undefined): boolean {
