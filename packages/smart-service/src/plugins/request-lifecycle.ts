@@ -8,16 +8,12 @@ import { DeadlinePassedError } from '../errors.ts';
 import { writeAccessLine } from '../logger.ts';
 import { kRoute, pathOf, routeOf } from './request-context.ts';
 
-// What the lifecycle keeps on each connection.
+// The requests in flight on a connection; set (if only to undefined) once its 'close' is watched.
 const kPending = Symbol('smart-service.pendingRequests');
-const kWatched = Symbol('smart-service.connectionWatched');
 // Set on a request whose client hung up (rare: not a decorated field, so no request pays for it).
 const kAbandoned = Symbol('smart-service.abandoned');
 type Abandonable = FastifyRequest & { [kAbandoned]?: true };
-type Connection = Socket & {
-  [kPending]?: FastifyRequest | Set<FastifyRequest> | undefined;
-  [kWatched]?: boolean;
-};
+type Connection = Socket & { [kPending]?: FastifyRequest | Set<FastifyRequest> | undefined };
 
 /** Told of every finished (or client-aborted, status 499) request. */
 export type RequestObserver = (request: FastifyRequest, status: number, seconds: number) => void;
@@ -83,7 +79,6 @@ export const requestLifecycle = fp(
     };
     // The requests in flight on each connection (more than one only when the client pipelines),
     // ended as abandoned when it closes first. One 'close' listener per connection.
-    let abandoned: (request: FastifyRequest) => void = () => {};
     const onConnectionClose = function onConnectionClose(this: Connection) {
       const pending = this[kPending];
       this[kPending] = undefined;
@@ -93,14 +88,12 @@ export const requestLifecycle = fp(
     const watchSocket = (request: FastifyRequest) => {
       const socket = request.raw.socket as Connection | null;
       if (!socket) return;
+      // The connection's first request: its 'close' is watched from now on.
+      if (!(kPending in socket)) socket.on('close', onConnectionClose);
       const pending = socket[kPending];
       if (pending === undefined) socket[kPending] = request;
       else if (pending instanceof Set) pending.add(request);
       else socket[kPending] = new Set([pending, request]);
-      if (socket[kWatched] !== true) {
-        socket[kWatched] = true;
-        socket.on('close', onConnectionClose);
-      }
     };
     const unwatchSocket = (request: FastifyRequest) => {
       const socket = request.raw.socket as Connection | null;
@@ -185,7 +178,7 @@ export const requestLifecycle = fp(
     // A client that hangs up gets no response: 499, nginx's "client closed request".
     // Told by the connection's 'close', one listener per connection, where Fastify's
     // `onRequestAbort` adds a listener (and a closure) to every request.
-    abandoned = (request) => {
+    const abandoned = (request: FastifyRequest) => {
       const reply = inFlight.get(request);
       if (!reply) return;
       (request as Abandonable)[kAbandoned] = true;
