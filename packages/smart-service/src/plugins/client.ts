@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { AtlasClient } from 'atlas-client';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -18,9 +17,7 @@ import {
 import type { Env } from 'smart-config';
 import { TRACEPARENT_HEADER, TRACESTATE_HEADER } from 'smart-protocol';
 import { maybeCurrentRequest } from '../context.ts';
-
-// prom-client, required with the client metrics (lazyClientMetrics).
-const require = createRequire(import.meta.url);
+import { promClient } from './metrics.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -51,7 +48,7 @@ function contextOf(request: FastifyRequest | undefined, service: string): CallCo
 
 /** Client metrics on the service's registry, per target service (and outcome). */
 function clientMetrics(registry: Registry): ClientEvents {
-  const { Counter, Gauge, Histogram } = require('prom-client') as typeof import('prom-client');
+  const { Counter, Gauge, Histogram } = promClient();
   const registers = [registry];
   const calls = new Histogram<'target' | 'outcome'>({
     name: 'client_call_duration_seconds',

@@ -20,7 +20,8 @@ const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 // default collectors is ~10 ms of a cold start: loaded when the registry is
 // first needed (below), not with smart-service.
 const require = createRequire(import.meta.url);
-const promClient = () => require('prom-client') as typeof import('prom-client');
+/** @internal prom-client, required at its first use (the client metrics use it too). */
+export const promClient = () => require('prom-client') as typeof import('prom-client');
 
 // prom-client's Registry.OPENMETRICS_CONTENT_TYPE.
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -50,13 +51,6 @@ async function openMetrics(registry: Registry, service: string): Promise<string>
   return view.metrics();
 }
 
-/**
- * `GET /metrics` in Prometheus text: `http_request_duration_seconds`
- * (a histogram by method, route and status, whose `_count` is the request
- * count), `http_requests_in_flight`, load shedding's `http_concurrency_limit`
- * and `http_requests_shed_total`, and process and event-loop metrics.
- * Each app has its own registry, so several apps in a process never clash.
- */
 /**
  * The service's registry: prom-client's default process and event-loop
  * collectors, the in-flight and shedding gauges, and `duration`.
