@@ -28,7 +28,9 @@ class Deadline {
   send(attempt: Attempt): Promise<Dispatcher.ResponseData> {
     const call = attempt.call;
     const now = Date.now();
-    const deadline = Math.min(now + (call.timeout ?? this.#timeoutMs), call.context?.deadline ?? Infinity);
+    // From when the call was made: a layer above this one (a span's first call loading the
+    // OpenTelemetry API, a slow layer of the caller's) does not stretch the caller's timeout.
+    const deadline = Math.min(call.madeAt + (call.timeout ?? this.#timeoutMs), call.context?.deadline ?? Infinity);
     call.deadline = deadline;
     // A call whose deadline has passed fails here, before any socket opens.
     if (deadline <= now) return Promise.reject(deadlineExceeded(`before calling ${call.service}`));
@@ -56,8 +58,8 @@ class Deadline {
 }
 
 /**
- * Gives each call its deadline: now plus its timeout (or the client's
- * `timeoutMs`), never later than the deadline of the request it runs in.
+ * Gives each call its deadline: when it was made plus its timeout (or the
+ * client's `timeoutMs`), never later than the deadline of the request it runs in.
  * A call past its deadline fails at once; one still running at it is
  * aborted; both with `SMART_CLIENT_DEADLINE_EXCEEDED`.
  *

@@ -59,6 +59,8 @@ export class Call {
    * comes with its headers, the body still streaming.
    */
   readonly buffered: boolean;
+  /** When the call was made (epoch ms): its timeout counts from here, whatever the layers above the deadline take. */
+  readonly madeAt = Date.now();
   /** Epoch ms; set by the deadline layer (unbounded without it). */
   deadline = Number.POSITIVE_INFINITY;
   /** The deadline's own timer, when the deadline is near enough to need one. */

@@ -14,6 +14,15 @@ describe('deadline layer (alone)', () => {
     expect(own.call.deadline - Date.now()).toBeGreaterThan(2_900);
   });
 
+  it('counts the timeout from when the call was made, whatever the layers above it took', async () => {
+    const next = nextLayer(() => answer(200));
+    const send = deadline(10_000)(next.send);
+    const attempt = callTo('users', { timeout: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 100)); // a slow layer above this one
+    await send(attempt);
+    expect(attempt.call.deadline).toBe(attempt.call.madeAt + 300);
+  });
+
   it('fails before the next layer runs when the deadline has passed', async () => {
     const next = nextLayer(() => answer(200));
     const send = deadline(10_000)(next.send);
