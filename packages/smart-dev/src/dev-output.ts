@@ -77,6 +77,12 @@ export class DevOutput {
       ...(dashboardUrl ? [`  ${'dashboard'.padEnd(width)}  ${dashboardUrl}  (traces, logs, config, monitor)`] : []),
       watching ? 'restarting services when their files change; Ctrl-C stops everything' : 'Ctrl-C stops everything',
     ];
-    for (const text of lines) this.notice('smart dev', text, text.startsWith('  ') ? 'reset' : 'bold');
+    // One write: no service's log line lands inside the summary, and a reader sees it whole.
+    const colour = this.#colour('smart dev');
+    this.#write(
+      lines
+        .map((text) => formatNotice('smart dev', colour, text, this.#style, text.startsWith('  ') ? 'reset' : 'bold'))
+        .join('\n'),
+    );
   }
 }
